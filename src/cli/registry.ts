@@ -1,4 +1,12 @@
 import type { CliCommand } from './command';
+import { actionsCommand } from './commands/actions';
+import { floatingIpsCommand } from './commands/floating-ips';
+import { hypervisorsCommand } from './commands/hypervisors';
+import { lintCommand } from './commands/lint';
+import { migrationsCommand } from './commands/migrations';
+import { routersCommand } from './commands/routers';
+import { serversCommand } from './commands/servers';
+import { servicesCommand } from './commands/services';
 
 /**
  * Every CLI command, one import per file in ./commands. Add yours with one line here.
@@ -6,5 +14,13 @@ import type { CliCommand } from './command';
 export function cliCommands(): CliCommand[] {
   return [
     // (commands are added here by each capability)
+    serversCommand,
+    hypervisorsCommand,
+    servicesCommand,
+    migrationsCommand,
+    actionsCommand,
+    routersCommand,
+    floatingIpsCommand,
+    lintCommand,
   ];
 }
