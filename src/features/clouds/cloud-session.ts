@@ -1,0 +1,152 @@
+import * as vscode from 'vscode';
+import { isTroubleshooterError, TroubleshooterError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { cloudConfigFromObject, findCloudsFiles, listCloudNames, loadCloudConfig, type CloudConfig, type CloudsConfigOptions } from '../../core/openstack/clouds-config';
+import { OpenStackClient } from '../../core/openstack/client';
+import type { Secrets } from '../../platform/secrets';
+import type { Settings } from '../../platform/settings';
+import { readCloudEntry } from './clouds-file';
+import { cloudSecretKey } from './openrc';
+
+export interface CloudSessionDeps {
+  settings: Settings;
+  secrets: Secrets;
+  logger: Logger;
+  /** Connects a client (tests and benches may pass their own); default OpenStackClient.connect. */
+  connect?: (config: CloudConfig, o: { logger: Logger; signal?: AbortSignal; timeoutMs: number }) => Promise<OpenStackClient>;
+}
+
+/**
+ * The active cloud and its client, for every feature. Connects lazily (one in-flight connect), reconnects when the
+ * cloud settings change, and fires `onDidChange` so views reload. A password missing from clouds.yaml is read from
+ * SecretStorage (or asked for once and stored there) — never written to a file or a setting.
+ */
+export class CloudSession implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private connecting: { name: string; promise: Promise<OpenStackClient> } | undefined;
+  private readonly subs: vscode.Disposable[] = [];
+  /** Overrides the setting for this window (tests, "switch" before the setting round-trips). */
+  private override: string | undefined;
+
+  constructor(private readonly deps: CloudSessionDeps) {
+    this.subs.push(
+      deps.settings.onDidChange((e) => {
+        if (e.affectsConfiguration('openstack.cloud') || e.affectsConfiguration('openstack.cloudsYamlPath') || e.affectsConfiguration('openstack.http')) {
+          this.override = undefined;
+          this.reset();
+        }
+      }),
+    );
+  }
+
+  /** Options for the clouds.yaml search: the setting's file first, then openstacksdk's order from the workspace. */
+  configOptions(): CloudsConfigOptions {
+    const env = { ...process.env };
+    const explicit = this.deps.settings.cloudsYamlPath;
+    if (explicit) env.OS_CLIENT_CONFIG_FILE = explicit;
+    return { env, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath };
+  }
+
+  /** The clouds.yaml in use (where "Add Cloud" writes by default), if any. */
+  cloudsFile(): string | undefined {
+    return findCloudsFiles(this.configOptions()).clouds;
+  }
+
+  /** Names of all configured clouds; [] when none (or the file is broken — `configError()` says why). */
+  listClouds(): string[] {
+    try {
+      return listCloudNames(this.configOptions());
+    } catch {
+      return [];
+    }
+  }
+
+  /** The error that makes the configuration unusable, if any (shown as the Clouds view's placeholder). */
+  configError(): TroubleshooterError | undefined {
+    try {
+      listCloudNames(this.configOptions());
+      return undefined;
+    } catch (e) {
+      return e instanceof TroubleshooterError ? e : new TroubleshooterError('ConfigInvalid', String(e));
+    }
+  }
+
+  /** Active cloud: the switch of this window, the `openstack.cloud` setting, $OS_CLOUD, else the first cloud. */
+  get activeCloud(): string | undefined {
+    const names = this.listClouds();
+    const wanted = this.override || vscode.workspace.getConfiguration('openstack').get<string>('cloud') || process.env.OS_CLOUD;
+    if (wanted && names.includes(wanted)) return wanted;
+    return names[0];
+  }
+
+  /** The configuration of the active cloud (password injected from SecretStorage when clouds.yaml has none). */
+  async config(name = this.activeCloud): Promise<CloudConfig> {
+    if (!name) throw new TroubleshooterError('CloudNotFound', 'No cloud is configured: add one or point "openstack.cloudsYamlPath" at a clouds.yaml.');
+    const o = this.configOptions();
+    try {
+      return loadCloudConfig(name, o);
+    } catch (e) {
+      const key = isTroubleshooterError(e, 'ConfigInvalid') ? e.details.key : undefined;
+      if (key !== 'auth.password' && key !== 'auth.application_credential_secret') throw e;
+      const file = this.cloudsFile();
+      const raw = file ? readCloudEntry(file, name) : undefined;
+      if (!raw) throw e;
+      const secret = await this.secretFor(name, key === 'auth.password' ? 'password' : 'application credential secret');
+      const auth = { ...(raw.auth as Record<string, unknown>), [key.slice('auth.'.length)]: secret };
+      return cloudConfigFromObject(name, { ...raw, auth }, file);
+    }
+  }
+
+  private async secretFor(cloud: string, what: string): Promise<string> {
+    const stored = await this.deps.secrets.get(cloudSecretKey(cloud));
+    if (stored) return stored;
+    const entered = await vscode.window.showInputBox({
+      title: `Cloud "${cloud}"`,
+      prompt: `The ${what} of cloud "${cloud}" (kept in VS Code's secret storage, not in clouds.yaml)`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (!entered) throw new TroubleshooterError('Cancelled', `Connecting to cloud "${cloud}" was cancelled.`);
+    await this.deps.secrets.store(cloudSecretKey(cloud), entered);
+    return entered;
+  }
+
+  /** The client of the active cloud, connected once; a failed connect is retried on the next call. */
+  client(signal?: AbortSignal): Promise<OpenStackClient> {
+    const name = this.activeCloud;
+    if (!name) return Promise.reject(new TroubleshooterError('CloudNotFound', 'No cloud is configured.'));
+    if (this.connecting?.name === name) return this.connecting.promise;
+    const connect = this.deps.connect ?? ((c, o) => OpenStackClient.connect(c, o));
+    const promise = (async () => {
+      const cfg = await this.config(name);
+      return connect(cfg, { logger: this.deps.logger, signal, timeoutMs: this.deps.settings.httpTimeoutMs });
+    })();
+    this.connecting = { name, promise };
+    promise.catch(() => {
+      if (this.connecting?.promise === promise) this.connecting = undefined;
+    });
+    return promise;
+  }
+
+  /** Makes `name` the active cloud in this window and in the `openstack.cloud` setting (user scope). */
+  async switchTo(name: string): Promise<void> {
+    this.override = name;
+    this.reset();
+    await vscode.workspace.getConfiguration('openstack').update('cloud', name, vscode.ConfigurationTarget.Global);
+  }
+
+  /** Drops the client (next use reconnects) and tells the views. */
+  reset(): void {
+    const old = this.connecting;
+    this.connecting = undefined;
+    old?.promise.then((c) => c.dispose(), () => undefined);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.connecting?.promise.then((c) => c.dispose(), () => undefined);
+    this.changed.dispose();
+    for (const s of this.subs) s.dispose();
+  }
+}

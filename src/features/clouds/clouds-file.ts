@@ -1,0 +1,65 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isMap, parseDocument, YAMLMap } from 'yaml';
+import { TroubleshooterError } from '../../core/errors';
+
+/**
+ * Edits a clouds.yaml in place, keeping comments and layout (yaml Document API), written atomically (temp + rename)
+ * with the file's mode kept (new files 0600: they name users and projects). No vscode import.
+ */
+function load(path: string) {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const doc = parseDocument(text || 'clouds: {}\n');
+  if (doc.errors.length) throw new TroubleshooterError('ConfigInvalid', `Invalid YAML in "${path}": ${doc.errors[0].message.split('\n')[0]}`, { subject: path });
+  if (!isMap(doc.contents)) (doc as { contents: unknown }).contents = new YAMLMap();
+  if (!doc.has('clouds') || !isMap(doc.get('clouds'))) doc.set('clouds', new YAMLMap());
+  return doc;
+}
+
+function save(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o600;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function validateCloudName(name: string): string | undefined {
+  return NAME.test(name) ? undefined : 'Use letters, digits, ".", "_" and "-" (up to 64 characters).';
+}
+
+/** Adds (or replaces, when `replace`) a cloud entry. The entry must not contain a password. */
+export function addCloudEntry(path: string, name: string, entry: Record<string, unknown>, replace = false): void {
+  const invalid = validateCloudName(name);
+  if (invalid) throw new TroubleshooterError('InvalidInput', `Invalid cloud name "${name}". ${invalid}`);
+  const auth = entry.auth as Record<string, unknown> | undefined;
+  if (auth && ('password' in auth || 'application_credential_secret' in auth)) {
+    throw new TroubleshooterError('InvalidInput', 'A password must not be written into clouds.yaml by this extension.');
+  }
+  const doc = load(path);
+  if (doc.hasIn(['clouds', name]) && !replace) {
+    throw new TroubleshooterError('Conflict', `A cloud named "${name}" already exists in "${path}".`, { subject: path });
+  }
+  doc.setIn(['clouds', name], doc.createNode(entry));
+  save(path, doc.toString());
+}
+
+/** Removes a cloud entry; returns false when it was not there. */
+export function removeCloudEntry(path: string, name: string): boolean {
+  if (!existsSync(path)) return false;
+  const doc = load(path);
+  if (!doc.hasIn(['clouds', name])) return false;
+  doc.deleteIn(['clouds', name]);
+  save(path, doc.toString());
+  return true;
+}
+
+/** The raw mapping of one cloud in a file (for injecting a stored secret). */
+export function readCloudEntry(path: string, name: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  const v = load(path).toJS() as { clouds?: Record<string, unknown> };
+  const c = v.clouds?.[name];
+  return c && typeof c === 'object' ? (c as Record<string, unknown>) : undefined;
+}
