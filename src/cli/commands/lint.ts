@@ -1,0 +1,147 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { errorMessage, TroubleshooterError } from '../../core/errors';
+import { redact } from '../../core/log';
+import { gatherFacts, type ConfigFacts } from '../../core/configs/facts';
+import { LocalConfigFileStore, localReader } from '../../core/configs/file-store';
+import { resolveFileEdit } from '../../core/configs/fixes';
+import { lintConfig, type LintResult } from '../../core/configs/lint';
+import { SEVERITY_RANK, type ConfigKind, type Finding, type HostCommand } from '../../core/configs/model';
+import type { CliCommand, CliIo } from '../command';
+
+const USAGE = 'lint <files…> [--fix] [--json] [--root DIR] [--max-connections N] [--service-nofile N] [--migration-scheme tcp|tls|ssh] [--libvirt-model listen|socket|modular]';
+
+interface Options {
+  files: string[];
+  fix: boolean;
+  json: boolean;
+  root: string;
+  facts: ConfigFacts;
+}
+
+function parseArgs(args: string[], cwd: string): Options {
+  const o: Options = { files: [], fix: false, json: false, root: '/', facts: {} };
+  const num = (flag: string, v: string | undefined): number => {
+    if (v === undefined || !/^\d+$/.test(v)) throw new TroubleshooterError('InvalidInput', `${flag} needs a whole number, not "${v ?? ''}".`);
+    return Number(v);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--fix') o.fix = true;
+    else if (a === '--json') o.json = true;
+    else if (a === '--root') o.root = resolve(cwd, args[++i] ?? '');
+    else if (a === '--max-connections') o.facts.maxConnections = num(a, args[++i]);
+    else if (a === '--service-nofile') o.facts.serviceNofile = num(a, args[++i]);
+    else if (a === '--migration-scheme') o.facts.novaMigrationScheme = args[++i];
+    else if (a === '--libvirt-model') {
+      const m = args[++i];
+      if (m !== 'listen' && m !== 'socket' && m !== 'modular') throw new TroubleshooterError('InvalidInput', `--libvirt-model is listen, socket or modular, not "${m ?? ''}".`);
+      o.facts.libvirtModel = m;
+    } else if (a.startsWith('-')) throw new TroubleshooterError('InvalidInput', `Unknown option "${a}". Usage: openstack-troubleshooter ${USAGE}`);
+    else o.files.push(a);
+  }
+  if (o.files.length === 0) throw new TroubleshooterError('InvalidInput', `Name at least one file. Usage: openstack-troubleshooter ${USAGE}`);
+  return o;
+}
+
+/** The path the host sees: below --root the file's path relative to it, else its absolute path. */
+function hostPath(file: string, root: string): string {
+  if (root === '/') return file;
+  const rel = relative(root, file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : `/${rel}`;
+}
+
+interface FileReport {
+  path: string;
+  kind: ConfigKind | undefined;
+  findings: Finding[];
+  fixed?: { path: string; backupPath?: string }[];
+  commands?: HostCommand[];
+  error?: string;
+}
+
+function position(f: Finding): string {
+  return `${f.range.start.line + 1}:${f.range.start.character + 1}`;
+}
+
+/** Applies the preferred fixes that do not overlap, re-linting between rounds (fixes can depend on each other). */
+async function fixFile(store: LocalConfigFileStore, path: string, lint: (text: string) => Promise<LintResult>, report: FileReport): Promise<void> {
+  const written: { path: string; backupPath?: string }[] = [];
+  const commands: HostCommand[] = [];
+  for (let round = 0; round < 5; round++) {
+    const cur = await store.read('local', path);
+    if (cur.text === undefined) return;
+    const result = await lint(cur.text);
+    const fix = result.findings.flatMap((f) => f.fixes.filter((x) => x.preferred && x.files.length > 0))[0];
+    if (!fix) break;
+    for (const fe of fix.files) {
+      const target = fe.path ?? path;
+      const file = target === path ? cur : await store.read('local', target);
+      const after = resolveFileEdit(fe, file.text);
+      if (after === file.text) continue;
+      const r = await store.write('local', target, after, file.version);
+      written.push({ path: target, backupPath: r.backupPath });
+    }
+    for (const c of fix.commands ?? []) if (!commands.some((x) => x.argv.join(' ') === c.argv.join(' '))) commands.push(c);
+  }
+  report.fixed = written;
+  report.commands = commands;
+}
+
+export const lintCommand: CliCommand = {
+  name: 'lint',
+  summary: 'Check libvirtd.conf, my.cnf, limits.conf and systemd drop-ins; --fix applies the preferred fixes (with backups).',
+  usage: USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    let opts: Options;
+    try {
+      opts = parseArgs(args, io.cwd);
+    } catch (e) {
+      io.err(errorMessage(e));
+      return 2;
+    }
+    // Files are read below --root like the host would (includes, drop-ins); the named files by their own path.
+    const store = new LocalConfigFileStore('/');
+    const hostStore = new LocalConfigFileStore(opts.root);
+    const reader = localReader(opts.root);
+    const reports: FileReport[] = [];
+    for (const name of opts.files) {
+      const abs = resolve(io.cwd, name);
+      const hp = hostPath(abs, opts.root);
+      const report: FileReport = { path: name, kind: undefined, findings: [] };
+      reports.push(report);
+      try {
+        const file = await store.read('local', abs, io.signal);
+        if (file.text === undefined) throw new TroubleshooterError('NotFound', `No such file: "${name}".`);
+        const lint = async (text: string) => {
+          const facts = await gatherFacts(reader, { path: hp, text }, { ...opts.facts });
+          return lintConfig({ path: hp, text, facts });
+        };
+        if (opts.fix) {
+          // Fix edits address the host path; write through a store rooted where that path lives.
+          const fixStore = hp === abs ? store : hostStore;
+          await fixFile(fixStore, hp, lint, report);
+        }
+        const now = await store.read('local', abs, io.signal);
+        const result = await lint(now.text ?? '');
+        report.kind = result.kind;
+        report.findings = result.findings;
+        if (result.kind === undefined) report.error = `Not a file the config doctor knows (libvirtd.conf, my.cnf, limits.conf, systemd drop-in): "${name}".`;
+      } catch (e) {
+        report.error = redact(errorMessage(e));
+      }
+    }
+
+    if (opts.json) {
+      io.out(JSON.stringify(reports.map((r) => ({ ...r, findings: r.findings.map((f) => ({ ...f, fixes: f.fixes.map((x) => ({ title: x.title, preferred: x.preferred ?? false, files: x.files, commands: x.commands })) })) })), null, 2));
+    } else {
+      for (const r of reports) {
+        if (r.error) io.err(`${r.path}: error: ${r.error}`);
+        for (const w of r.fixed ?? []) io.out(`${w.path}: fixed${w.backupPath ? ` (backup: ${w.backupPath})` : ' (created)'}`);
+        for (const f of r.findings) io.out(`${r.path}:${position(f)}: ${f.severity} ${f.code}: ${f.message}${f.fixes.some((x) => x.preferred) ? ' [fix available]' : ''}`);
+        if (r.commands?.length) io.out(`Then run on the host:\n${r.commands.map((c) => `  ${c.sudo ? 'sudo ' : ''}${c.argv.join(' ')}`).join('\n')}`);
+      }
+    }
+    if (reports.some((r) => r.error)) return 3;
+    return reports.some((r) => r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning)) ? 1 : 0;
+  },
+};
