@@ -3,6 +3,7 @@ import { actionsCommand } from './commands/actions';
 import { floatingIpsCommand } from './commands/floating-ips';
 import { hypervisorsCommand } from './commands/hypervisors';
 import { lintCommand } from './commands/lint';
+import { logsCorrelateCommand } from './commands/logs-correlate';
 import { migrationsCommand } from './commands/migrations';
 import { routersCommand } from './commands/routers';
 import { serversCommand } from './commands/servers';
@@ -22,5 +23,6 @@ export function cliCommands(): CliCommand[] {
     routersCommand,
     floatingIpsCommand,
     lintCommand,
+    logsCorrelateCommand,
   ];
 }

@@ -288,7 +288,7 @@ export class HttpSession {
       headers['Content-Type'] = 'application/json';
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const what = `${service} ${method} ${safePath(url)}`;
+    const what = `${service} ${method} ${new URL(url).host}${safePath(url)}`;
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       let raw: RawResponse;

@@ -133,7 +133,7 @@ describe('openstack HTTP session faults (in-process server on 127.0.0.1)', funct
       const e = await rejection(session({ timeoutMs: 400 }).request({ method: 'GET', url: `${srv.url}/servers/detail`, service: 'Compute' }));
       const took = Date.now() - t0;
       assert.equal(e.code, 'Timeout');
-      assert.match(e.message, /^Compute GET \/servers\/detail did not finish within \d+ s\.$/);
+      assert.match(e.message, /^Compute GET 127\.0\.0\.1:\d+\/servers\/detail did not finish within \d+ s\.$/);
       // Timeouts are not retried: the user waits one deadline, not four.
       assert.ok(took < 1500, `took ${took} ms`);
     } finally {

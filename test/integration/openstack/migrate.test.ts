@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import type { OpenStackClient } from '../../../src/core/openstack/client';
+import { newGlobalRequestId } from '../../../src/core/openstack/session';
+import type { Server } from '../../../src/core/openstack/types';
+import { connectLab, createServer, deleteServer, uniqueName, waitServer } from './lab-cloud';
+
+/**
+ * A live migration and a cold migration (+ confirm) driven by this client against the lab's two fake-driver
+ * computes, with their instance actions read back by the request id the client returned.
+ */
+
+describe('openstack migrations against the lab', function () {
+  this.timeout(300_000);
+  let c: OpenStackClient;
+  let server: Server;
+
+  before(async () => {
+    c = await connectLab('lab');
+    server = await createServer(c, uniqueName('ost-mig'), 'compute1');
+    assert.equal(server.host, 'compute1');
+  });
+  after(async () => {
+    if (server) await deleteServer(c, server.id);
+    c?.dispose();
+  });
+
+  it('live-migrates to the other compute host; the returned request id is the instance action with its events', async () => {
+    const res = await c.compute.liveMigrate(server.id, { host: 'compute2' });
+    assert.match(res.requestId ?? '', /^req-/);
+    const moved = await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute2', 'ACTIVE on compute2');
+    assert.equal(moved.hypervisorHostname !== undefined, true);
+
+    const actions = await c.compute.listInstanceActions(server.id);
+    const action = actions.data.find((a) => a.requestId === res.requestId);
+    assert.ok(action, `an action with request id ${res.requestId}`);
+    assert.equal(action.action, 'live-migration');
+    const shown = await c.compute.getInstanceAction(server.id, res.requestId!);
+    const events = shown.data.events!.map((e) => e.event);
+    for (const e of ['conductor_live_migrate_instance', 'compute_check_can_live_migrate_destination', 'compute_pre_live_migration', 'compute_live_migration']) {
+      assert.ok(events.includes(e), `event ${e} in ${events.join(', ')}`);
+    }
+    assert.ok(shown.data.events!.every((e) => e.result === 'Success'), 'all events succeeded');
+
+    const migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
+    assert.equal(migs.data[0].status, 'completed');
+    assert.equal(migs.data[0].sourceCompute, 'compute1');
+    assert.equal(migs.data[0].destCompute, 'compute2');
+    // Completed live migrations are not "in progress": the server-migrations list is empty.
+    assert.deepEqual((await c.compute.listServerMigrations(server.id)).data, []);
+  });
+
+  it('a live migration to an unknown host fails with Nova\'s own message', async () => {
+    await assert.rejects(c.compute.liveMigrate(server.id, { host: 'no-such-host' }), (e: unknown) => {
+      const err = e as Error & { code?: string; details?: { requestId?: string } };
+      assert.match(err.message, /^Compute: POST \/v2\.1\/servers\/[0-9a-f-]+\/action returned 400: Compute host no-such-host could not be found \(request "req-[0-9a-f-]+"\)\.$/);
+      return true;
+    });
+  });
+
+  it('cold-migrates back to compute1 (2.56 target host), confirms the resize, and reads both actions', async () => {
+    const gid = newGlobalRequestId();
+    c.setGlobalRequestId(gid);
+    let res;
+    try {
+      res = await c.compute.migrate(server.id, 'compute1');
+    } finally {
+      c.setGlobalRequestId(undefined);
+    }
+    // The response carries nova's own local id, not the global one we sent.
+    assert.notEqual(res.requestId, gid);
+    await waitServer(c, server.id, (s) => s.status === 'VERIFY_RESIZE', 'VERIFY_RESIZE');
+    const confirm = await c.compute.confirmResize(server.id);
+    const done = await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null, 'ACTIVE after confirm');
+    assert.equal(done.host, 'compute1');
+
+    const actions = (await c.compute.listInstanceActions(server.id)).data;
+    assert.equal(actions.find((a) => a.requestId === res.requestId)?.action, 'migrate');
+    assert.equal(actions.find((a) => a.requestId === confirm.requestId)?.action, 'confirmResize');
+    assert.deepEqual(actions.slice(0, 3).map((a) => a.action), ['confirmResize', 'migrate', 'live-migration'], 'newest first');
+    const m = (await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'migration' })).data[0];
+    assert.equal(m.status, 'confirmed');
+    assert.equal(m.sourceCompute, 'compute2');
+    assert.equal(m.destCompute, 'compute1');
+  });
+
+  it('disables and re-enables a service with a reason (PUT /os-services/{uuid})', async () => {
+    const sched = (await c.compute.listServices({ binary: 'nova-scheduler' })).data[0];
+    const reason = `ost integration ${process.pid}`;
+    try {
+      const off = await c.compute.disableService(sched, reason);
+      assert.equal(off.data.status, 'disabled');
+      assert.equal(off.data.disabledReason, reason);
+      const listed = (await c.compute.listServices({ binary: 'nova-scheduler' })).data[0];
+      assert.equal(listed.disabledReason, reason);
+    } finally {
+      const on = await c.compute.enableService(sched);
+      assert.equal(on.data.status, 'enabled');
+    }
+  });
+});
