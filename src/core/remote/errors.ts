@@ -70,10 +70,12 @@ export function classifySshError(e: unknown, ctx: ClassifyContext): Troubleshoot
   }
   if (err?.level === 'client-dns') return mk('HostUnreachable', `Cannot resolve the address of "${ctx.subject}".`);
   if (code && LOST.has(code)) return mk('ConnectionLost', `Connection to "${ctx.subject}" was lost (${code}).`);
-  if (/No response from server|Not connected|Connection lost before handshake|socket hang up|Channel open failure: (?:open failed|Connection refused)?$|Unable to exec|connection (?:closed|lost)/i.test(msg)) {
+  if (/No response from server|Not connected|Connection lost before handshake|socket hang up|Unable to exec|connection (?:closed|lost)/i.test(msg)) {
     return mk('ConnectionLost', `Connection to "${ctx.subject}" was lost.`);
   }
-  if (/Channel open failure/i.test(msg)) return mk('ConnectionLost', `"${ctx.subject}" refused to open a channel: ${msg.replace(/^.*failure:\s*/i, '')}.`);
+  if (/Channel open failure/i.test(msg)) {
+    return mk('CommandFailed', `"${ctx.subject}" refused to open a channel (${msg.replace(/^.*failure:\s*/i, '') || 'no reason given'}).`);
+  }
   if (/Handshake failed|no matching/i.test(msg)) return mk('Unsupported', `SSH handshake with "${ctx.subject}" failed: ${redact(msg)}.`);
   if (/permission denied/i.test(msg)) return mk('PermissionDenied', `Permission denied on "${ctx.subject}": "${where}".`);
   if (/no such file/i.test(msg)) return mk('NotFound', `No such file on "${ctx.subject}": "${where}".`);

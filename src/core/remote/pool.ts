@@ -234,7 +234,8 @@ export class SshPool {
       } catch (e) {
         release();
         const err = classifySshError(e, { subject: target.alias, phase: 'channel open' });
-        if (err.code === 'ConnectionLost' && attempt === 0 && !signal?.aborted) {
+        // Only a connection that is really gone is replaced (nothing ran on it, so one retry is safe).
+        if (attempt === 0 && !signal?.aborted && (conn.closed || isDeadConnection(e))) {
           this.evict(conn, err);
           continue;
         }
@@ -251,9 +252,9 @@ export class SshPool {
       conn.lastUsed = Date.now();
       if (!conn.sftp) {
         const opening = (async () => {
-          await conn.slots.acquire(signal);
+          await conn.slots.acquire(); // shared by every caller: not bound to the first caller's signal
           try {
-            const s = await this.withOpDeadline(`Opening SFTP on "${target.alias}"`, signal, conn, (sig) => new Promise<SFTPWrapper>((resolve, reject) => {
+            const s = await this.withOpDeadline(`Opening SFTP on "${target.alias}"`, undefined, conn, (sig) => new Promise<SFTPWrapper>((resolve, reject) => {
               try {
                 conn.client.sftp((err, sftp) => {
                   if (err) return reject(err);
@@ -281,7 +282,7 @@ export class SshPool {
         return { sftp: await raceSignal(conn.sftp, signal, `Opening SFTP on "${target.alias}"`), connection: conn };
       } catch (e) {
         const err = classifySshError(e, { subject: target.alias, phase: 'sftp open' });
-        if (err.code === 'ConnectionLost' && attempt === 0 && !signal?.aborted) {
+        if (attempt === 0 && !signal?.aborted && (conn.closed || isDeadConnection(e))) {
           this.evict(conn, err);
           continue;
         }
@@ -527,6 +528,11 @@ export class SshPool {
       });
     });
   }
+}
+
+function isDeadConnection(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : String(e);
+  return /Not connected|No response from server|connection (?:closed|lost)|ECONNRESET|EPIPE/i.test(msg);
 }
 
 /** Waits for `p`, but rejects with Cancelled as soon as `signal` aborts (the shared work goes on). */

@@ -31,7 +31,9 @@ describe('ssh error classification', () => {
     assert.equal(code(err('No response from server')), 'ConnectionLost');
     assert.equal(code(err('Not connected')), 'ConnectionLost');
     assert.equal(code(err('Connection lost before handshake')), 'ConnectionLost');
-    assert.equal(code(err('(SSH) Channel open failure: open failed')), 'ConnectionLost');
+    const refused = classifySshError(err('(SSH) Channel open failure: open failed'), ctx);
+    assert.equal(refused.code, 'CommandFailed', 'a refused channel is not a dead connection');
+    assert.equal(refused.message, '"compute1" refused to open a channel (open failed).');
   });
 
   it('SFTP status codes name the path', () => {
