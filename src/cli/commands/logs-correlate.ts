@@ -1,0 +1,170 @@
+import { TroubleshooterError } from '../../core/errors';
+import { parseHostClock } from '../../core/logs/clock';
+import { correlate, type CorrelationEvent, type LogHost } from '../../core/logs/correlate';
+import { followLogs } from '../../core/logs/follow';
+import { SshCliHostRunner } from '../../core/logs/host-runner';
+import { parseQueryKey } from '../../core/logs/keys';
+import { prefixWidths, renderDocument, renderEntry } from '../../core/logs/merge';
+import { offlineHosts } from '../../core/logs/offline';
+import { PoolHostRunner } from '../../core/logs/pool-host-runner';
+import type { HostSources } from '../../core/logs/sources';
+import type { LogEntry } from '../../core/logs/types';
+import { SshPool } from '../../core/remote/pool';
+import { SshConfigResolver } from '../../core/remote/ssh-config';
+import type { CliCommand, CliIo } from '../command';
+
+const USAGE =
+  'logs correlate <req-id|instance-uuid|instance-name> [--dir DIR [--tz ZONE|+HHMM] | --hosts H1,H2,… [--ssh-config FILE] [--openssh]] ' +
+  '[--since all|30m|6h|7d|ISO-TIME] [--instance-name instance-XXXXXXXX] [--context N] [--json] [--follow]';
+
+interface Options {
+  key?: string;
+  dir?: string;
+  hosts?: string[];
+  sshConfig?: string;
+  cloud?: string;
+  openssh: boolean;
+  json: boolean;
+  follow: boolean;
+  since?: string;
+  tz?: string;
+  instanceName?: string;
+  context?: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { openssh: false, json: false, follow: false };
+  const value = (i: number, name: string) => {
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new TroubleshooterError('InvalidInput', `Option "${name}" needs a value.`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case '--dir': o.dir = value(i++, a); break;
+      case '--hosts': o.hosts = value(i++, a).split(',').map((h) => h.trim()).filter(Boolean); break;
+      case '--ssh-config': o.sshConfig = value(i++, a); break;
+      case '--cloud': o.cloud = value(i++, a); break;
+      case '--since': o.since = value(i++, a); break;
+      case '--tz': o.tz = value(i++, a); break;
+      case '--instance-name': o.instanceName = value(i++, a); break;
+      case '--context': o.context = Number(value(i++, a)); break;
+      case '--openssh': o.openssh = true; break;
+      case '--json': o.json = true; break;
+      case '--follow': o.follow = true; break;
+      default:
+        if (a.startsWith('--')) throw new TroubleshooterError('InvalidInput', `Unknown option "${a}".`);
+        if (o.key !== undefined) throw new TroubleshooterError('InvalidInput', `Unexpected argument "${a}".`);
+        o.key = a;
+    }
+  }
+  return o;
+}
+
+/** `all` → undefined; `30m`/`6h`/`7d` → now minus that; an ISO time → that instant. Default for hosts: 7 days. */
+export function parseSince(text: string | undefined, now: number, defaultMs: number | undefined): number | undefined {
+  if (text === undefined) return defaultMs === undefined ? undefined : now - defaultMs;
+  if (text === 'all') return undefined;
+  const m = /^(\d+)([smhd])$/.exec(text);
+  if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(text);
+  if (!Number.isNaN(t)) return t;
+  throw new TroubleshooterError('InvalidInput', `Invalid --since value (use all, 30m, 6h, 7d or an ISO time): "${text}".`);
+}
+
+function describeEvent(e: CorrelationEvent): string | undefined {
+  switch (e.type) {
+    case 'host-error': return `${e.host}: ${e.message}`;
+    case 'warning': return `${e.warning.host ? `${e.warning.host}: ` : ''}${e.warning.message}`;
+    default: return undefined;
+  }
+}
+
+export const logsCorrelateCommand: CliCommand = {
+  name: 'logs correlate',
+  summary: 'Every log line of one request id or instance across hosts and services, merged by time (optionally live).',
+  usage: USAGE,
+  async run(args, io) {
+    const o = parseArgs(args);
+    if (!o.key) {
+      io.err(`Usage: openstack-troubleshooter ${USAGE}`);
+      return 2;
+    }
+    const key = parseQueryKey(o.key);
+    let pool: SshPool | undefined;
+    let hosts: LogHost[];
+    if (o.dir) {
+      const clock = o.tz ? (/^[+-]\d{2}:?\d{2}$/.test(o.tz) ? parseHostClock(o.tz) : parseHostClock(undefined, undefined, o.tz)) : undefined;
+      if (o.tz && clock && !clock.zone && !/^[+-]/.test(o.tz)) throw new TroubleshooterError('InvalidInput', `Unknown time zone "${o.tz}".`);
+      hosts = offlineHosts(o.dir, { clock, log: io.log });
+    } else {
+      if (!o.hosts?.length) {
+        io.err(
+          o.cloud
+            ? `Host discovery from cloud "${o.cloud}" is not available in the CLI yet: pass --hosts with the SSH aliases of the hosts to search.`
+            : 'Pass --dir DIR for a local folder, or --hosts H1,H2,… (SSH aliases) to search hosts.',
+        );
+        return 2;
+      }
+      if (o.openssh) {
+        hosts = o.hosts.map((h) => ({ runner: new SshCliHostRunner(h, o.sshConfig, io.log) }));
+      } else {
+        const resolver = new SshConfigResolver({ configFile: o.sshConfig, env: io.env });
+        pool = new SshPool({ resolve: (a) => resolver.resolve(a), logger: io.log });
+        hosts = o.hosts.map((h) => ({ runner: new PoolHostRunner(pool!, h) }));
+      }
+    }
+    try {
+      return await runCorrelation(o, key, hosts, io);
+    } finally {
+      pool?.dispose();
+    }
+  },
+};
+
+async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>, hosts: LogHost[], io: CliIo): Promise<number> {
+  const sourceCache = new Map<string, HostSources>();
+  const sinceMs = parseSince(o.since, Date.now(), o.dir ? undefined : 7 * 86400e3);
+  const result = await correlate([key], hosts, {
+    signal: io.signal,
+    log: io.log,
+    sinceMs,
+    instanceName: o.instanceName,
+    contextLines: o.context,
+    sourceCache,
+    onEvent: (e) => {
+      const text = describeEvent(e);
+      if (text && !o.json) io.err(`warning: ${text}`);
+    },
+  });
+  if (o.json && !o.follow) {
+    io.out(JSON.stringify({ keys: result.keys, hosts: result.hosts.map(({ sources: _s, ...h }) => h), warnings: result.warnings, truncated: result.truncated, entries: result.entries }, null, 2));
+  } else if (o.json) {
+    for (const e of result.entries) io.out(JSON.stringify(e));
+  } else {
+    const doc = renderDocument(result.entries);
+    if (doc) io.out(doc.replace(/\n$/, ''));
+    else io.err(`No log lines found for "${key.value}" on ${hosts.map((h) => h.runner.host).join(', ')}.`);
+  }
+  const failed = result.hosts.filter((h) => !h.ok);
+  if (!o.follow) return failed.length && failed.length === result.hosts.length ? 3 : 0;
+
+  const widths = prefixWidths(result.entries, { host: Math.max(...hosts.map((h) => h.runner.host.length)), service: 14 });
+  if (!o.json) io.err(`Following ${result.keys.map((k) => k.value).join(', ')} (Ctrl+C to stop)…`);
+  await followLogs(hosts, result.keys, {
+    signal: io.signal,
+    log: io.log,
+    sourceCache,
+    contextLines: o.context,
+    onEntries: (entries: LogEntry[]) => {
+      for (const e of entries) io.out(o.json ? JSON.stringify(e) : renderEntry(e, widths).join('\n'));
+    },
+    onEvent: (e) => {
+      if (o.json) return;
+      if (e.type === 'host-error') io.err(`warning: ${e.host}: ${e.message} (retrying in ${Math.round(e.retryInMs / 1000)} s)`);
+      else if (e.type === 'warning') io.err(`warning: ${e.warning.host}: ${e.warning.message}`);
+    },
+  });
+  return 0;
+}

@@ -1,0 +1,123 @@
+import { redact } from '../log';
+import { continuesRecord, parseHead, type ParseContext, type ParsedHead } from './parse';
+import type { LogEntry } from './types';
+
+/** Marker the line splitter appends to a line it cut (see host-runner.ts `MAX_LINE_BYTES`). */
+export const TRUNCATED_MARK = ' … [line truncated]';
+
+/**
+ * Builds entries from the lines of ONE file (or journald stream), in file order. A line is either selected (it
+ * matched the search, or a whole file is read) or context (grep -A): context lines are only kept when they
+ * continue a selected entry (a traceback under the matching ERROR line), anything else is dropped.
+ */
+export class EntryBuilder {
+  private cur: LogEntry | undefined;
+  private curHead: ParsedHead | undefined;
+  private curLastLineNo: number | undefined;
+  /** Selected lines that are continuations we could not attach (their record's head was not selected). */
+  private orphans: { text: string; lineNo?: number }[] = [];
+  private lastTs: number | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly service: string,
+    private readonly file: string,
+    private readonly ctx: ParseContext,
+    private readonly emit: (e: LogEntry) => void,
+  ) {}
+
+  add(text: string, lineNo: number | undefined, selected: boolean): void {
+    const head = parseHead(text, this.ctx);
+    const contiguous = lineNo === undefined || this.curLastLineNo === undefined || lineNo === this.curLastLineNo + 1;
+    if (this.cur && contiguous && (!head || (this.curHead && continuesRecord(head, this.curHead)))) {
+      this.append(text, lineNo);
+      return;
+    }
+    if (head) {
+      this.lastTs = head.ts;
+      this.flushOrphans(head.ts);
+    }
+    if (!selected) {
+      // context that does not continue the current selected record: the record ended
+      this.finish();
+      return;
+    }
+    this.finish();
+    if (!head) {
+      // A matching continuation line whose head was not matched (e.g. a request id inside a response body).
+      if (this.lastTs !== undefined) this.emitOrphan(text, lineNo, this.lastTs);
+      else this.orphans.push({ text, lineNo });
+      return;
+    }
+    this.curHead = head;
+    this.cur = {
+      ts: head.ts,
+      host: this.host,
+      service: this.service,
+      file: this.file,
+      lineNo,
+      format: head.format,
+      level: head.level,
+      requestId: head.requestId,
+      globalRequestId: head.globalRequestId,
+      instance: head.instance,
+      lines: [],
+    };
+    this.curLastLineNo = lineNo;
+    this.pushLine(this.cur, text);
+  }
+
+  /** The stream of this file was cut (grep `--` group separator, new tail header): the record ends. */
+  break(): void {
+    this.finish();
+  }
+
+  /** End of input. Orphans without any timestamp in their file take the time of the last record seen. */
+  end(): void {
+    this.finish();
+    if (this.orphans.length) this.flushOrphans(this.lastTs ?? 0);
+  }
+
+  private append(text: string, lineNo: number | undefined): void {
+    if (!this.cur) return;
+    this.pushLine(this.cur, text);
+    if (lineNo !== undefined) this.curLastLineNo = lineNo;
+  }
+
+  private pushLine(e: LogEntry, text: string): void {
+    if (text.endsWith(TRUNCATED_MARK)) e.truncated = true;
+    e.lines.push(redact(text));
+  }
+
+  private finish(): void {
+    if (this.cur) this.emit(this.cur);
+    this.cur = undefined;
+    this.curHead = undefined;
+    this.curLastLineNo = undefined;
+  }
+
+  private flushOrphans(ts: number): void {
+    const o = this.orphans;
+    this.orphans = [];
+    for (const x of o) this.emitOrphan(x.text, x.lineNo, ts);
+  }
+
+  private emitOrphan(text: string, lineNo: number | undefined, ts: number): void {
+    const e: LogEntry = { ts, host: this.host, service: this.service, file: this.file, lineNo, format: 'oslo', lines: [] };
+    const m = /req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(text);
+    if (m) e.requestId = m[0];
+    this.pushLine(e, text);
+    this.emit(e);
+  }
+}
+
+/** Parses a whole text (one file's content) into entries: every line selected. */
+export function parseText(text: string, host: string, service: string, file: string, ctx: ParseContext): LogEntry[] {
+  const out: LogEntry[] = [];
+  const b = new EntryBuilder(host, service, file, ctx, (e) => out.push(e));
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((l, i) => b.add(l.endsWith('\r') ? l.slice(0, -1) : l, i + 1, true));
+  b.end();
+  return out;
+}

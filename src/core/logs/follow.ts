@@ -1,0 +1,158 @@
+import { TroubleshooterError, errorMessage, isCancelled } from '../errors';
+import { nullLogger, redact, type Logger } from '../log';
+import { detectSources, type LogHost } from './correlate';
+import { EntryBuilder } from './entries';
+import { validateKey, type CorrelationKey } from './keys';
+import { classifyStderr, followArgv, parseSearchLine } from './search-command';
+import { serviceOf, type HostSources, type LogSourceSettings } from './sources';
+import type { LogEntry, LogWarning } from './types';
+
+/**
+ * Follow mode: `tail -v -F -n 0` on the same sources, filtered on the host by the same fixed strings
+ * (`grep --line-buffered -F`), appended live. A dropped connection reconnects with exponential backoff (lines written
+ * while disconnected are not replayed). Aborting the signal ends every remote process: the runner closes the
+ * channel/process and the remote script's stdin watchdog kills its tail and grep.
+ */
+
+export type FollowEvent =
+  | { type: 'following'; host: string }
+  | { type: 'host-error'; host: string; message: string; code: string; retryInMs: number }
+  | { type: 'warning'; warning: LogWarning };
+
+export interface FollowOptions {
+  signal: AbortSignal;
+  /** New entries, in arrival order (the caller merges them into its MergedLog). */
+  onEntries(entries: LogEntry[]): void;
+  onEvent?(e: FollowEvent): void;
+  log?: Logger;
+  settings?: LogSourceSettings;
+  sourceCache?: Map<string, HostSources>;
+  contextLines?: number;
+  /** A record without further lines is complete after this long (ms). Default 250. */
+  flushAfterMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** Follows `keys` on every host until `opts.signal` aborts. Never rejects for a host failure (it retries). */
+export async function followLogs(hosts: LogHost[], keys: CorrelationKey[], opts: FollowOptions): Promise<void> {
+  const checked = keys.map(validateKey);
+  await Promise.all(hosts.map((h) => followHost(h, checked, opts)));
+}
+
+async function followHost(h: LogHost, keys: CorrelationKey[], opts: FollowOptions): Promise<void> {
+  const log = opts.log ?? nullLogger;
+  const host = h.runner.host;
+  const backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+  const cache = opts.sourceCache ?? new Map<string, HostSources>();
+  let delay = backoff.initialMs;
+  while (!opts.signal.aborted) {
+    const started = Date.now();
+    try {
+      const sources = await detectSources(h, { signal: opts.signal, settings: opts.settings, cache });
+      await runOnce(h, sources, keys, opts);
+      if (opts.signal.aborted) return;
+      throw new TroubleshooterError('ConnectionLost', `Following logs on "${host}" stopped.`);
+    } catch (e) {
+      if (opts.signal.aborted || (isCancelled(e) && opts.signal.aborted)) return;
+      if (Date.now() - started > 30_000) delay = backoff.initialMs;
+      const message = redact(errorMessage(e));
+      log.warn(`Following logs on "${host}" failed, retrying in ${delay} ms: ${message}`);
+      opts.onEvent?.({ type: 'host-error', host, message, code: e instanceof TroubleshooterError ? e.code : 'CommandFailed', retryInMs: delay });
+      cache.delete(host);
+      await sleep(delay, opts.signal);
+      delay = Math.min(delay * 2, backoff.maxMs);
+    }
+  }
+}
+
+async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[], opts: FollowOptions): Promise<void> {
+  const host = h.runner.host;
+  const root = h.root ?? '';
+  const mapPath = (p: string) => (root && p.startsWith(root) ? p.slice(root.length) : p);
+  const argv = followArgv({
+    keys,
+    dirs: sources.dirs.map((d) => root + d),
+    journald: sources.journald,
+    contextLines: opts.contextLines,
+    watchStdin: h.runner.keepsStdinOpen,
+  });
+  const values = keys.map((k) => k.value);
+  const builders = new Map<string, EntryBuilder>();
+  let pending: LogEntry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flushAfter = opts.flushAfterMs ?? 250;
+  const deliver = () => {
+    timer = undefined;
+    for (const b of builders.values()) b.break();
+    if (pending.length) {
+      const out = pending;
+      pending = [];
+      opts.onEntries(out);
+    }
+  };
+  const builderFor = (file: string) => {
+    let b = builders.get(file);
+    if (!b) {
+      const shown = mapPath(file);
+      b = new EntryBuilder(host, shown === 'journal' ? 'journal' : serviceOf(shown), shown, { clock: sources.clock }, (e) => pending.push(e));
+      builders.set(file, b);
+    }
+    return b;
+  };
+  let current = '';
+  try {
+    await h.runner.stream(argv, {
+      signal: opts.signal,
+      onLine: (raw) => {
+        const l = parseSearchLine(raw);
+        if (l.kind === 'header') {
+          builders.get(current)?.break();
+          current = l.file;
+          return;
+        }
+        if (l.kind === 'separator') {
+          builders.get(current)?.break();
+          return;
+        }
+        if (l.kind === 'other') {
+          if (l.text === 'READY') opts.onEvent?.({ type: 'following', host });
+          else {
+            const w = classifyStderr(l.text, mapPath);
+            if (w) opts.onEvent?.({ type: 'warning', warning: { host, file: w.file, message: redact(w.message) } });
+          }
+          return;
+        }
+        if (l.kind !== 'line') return;
+        const file = l.file === 'journal' ? 'journal' : current;
+        if (!file) return;
+        const selected = values.some((v) => l.text.includes(v));
+        builderFor(file).add(l.text, undefined, selected);
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(deliver, flushAfter);
+      },
+      onStderr: (s) => {
+        if (s.trim() === 'READY') {
+          opts.onEvent?.({ type: 'following', host });
+          return;
+        }
+        const w = classifyStderr(s, mapPath);
+        if (w) opts.onEvent?.({ type: 'warning', warning: { host, file: w.file, message: redact(w.message) } });
+      },
+    });
+  } finally {
+    if (timer) clearTimeout(timer);
+    deliver();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,226 @@
+import { TroubleshooterError } from '../errors';
+import { validateKey, type CorrelationKey } from './keys';
+
+/**
+ * The remote search, as data. ONE streaming command per host: a constant POSIX sh script (never built from input)
+ * with the keys, the time window and the directories as positional arguments, so the remote layer quotes each once.
+ *
+ * What runs on the host:
+ *   find DIRS -type f -newermt @SINCE ! -name '*.gz' … -exec grep -F -n -Z -H -A CTX -e KEYS -- {} +
+ *   find DIRS -type f -newermt @SINCE -name '*.gz' -exec sh -c 'gzip -cdq -- "$f" | grep … --label="$f"' …
+ *   journalctl -o short-iso-precise --since @SINCE [-u UNIT…] | grep -F -n -Z -H --label=journal -A CTX -e KEYS
+ *   … | cut -b 1-MAX
+ * Choices, and why:
+ * - `LC_ALL=C grep -F`: byte matching, no locale cost, no regex from input; invalid UTF-8 cannot make grep stop.
+ * - `-Z -n -H`: the file name ends at a NUL (file names may contain ':' and '-'), then the line number followed by
+ *   ':' for a matching line and '-' for a context line.
+ * - `-A CTX` (default 100): tracebacks' continuation lines do not contain the key. oslo.log writes them right after
+ *   the record (raw lines, or lines with the exception prefix `<ts> <pid> ERROR <logger>` and no request id), so a
+ *   bounded trailing context brings them in the same pass; the parser keeps only lines that continue a matching
+ *   record and drops the rest. A second round trip per file would double latency; CTX bounds the cost (overlapping
+ *   contexts are printed once).
+ * - Binary files: no `-a` and no `-I`. grep then reports `grep: FILE: binary file matches` on stderr, which becomes a
+ *   per-file warning; the lines of a binary file are never shown (a log corrupted with NUL blocks is named, not
+ *   silently skipped).
+ * - Unreadable files: grep/find print `Permission denied` on stderr and go on; each becomes a per-file warning.
+ *   Their stderr is merged into stdout (grep is line-buffered, so messages never split a line): output lines always
+ *   contain a NUL after the file name, messages never do, and every runner (ssh2 pool included) sees them in order.
+ * - Long lines: `cut -b 1-MAX` bounds every output line on the host (MAX = 1 MiB + framing), and the local line
+ *   splitter bounds it again for display. Follow mode uses `stdbuf -oL cut` when stdbuf exists (plain cut would
+ *   buffer a live stream), else the local splitter alone bounds memory.
+ * - Rotated files: only files modified since the window start (`-newermt`); `.gz` through gzip -cd. The window start
+ *   is absent for "search everything".
+ * - Cancellation: with `watchStdin`, the script ends its whole process tree when its stdin closes (ssh channel
+ *   closed or client killed), because without a pty a remote grep or tail would otherwise outlive the session.
+ */
+
+export const DEFAULT_CONTEXT_LINES = 100;
+/** Bytes of one output line kept on the host (framing included). */
+export const REMOTE_MAX_LINE_BYTES = 1024 * 1024 + 4096;
+
+const EXCLUDE = ['*.xz', '*.bz2', '*.zst', '*.journal', '*.journal~', '*.pid', '*.sock', '*.lock'];
+
+const TREE = 'tree() { echo "$1"; for c in $(pgrep -P "$1" 2>/dev/null); do tree "$c"; done; }';
+
+const WATCH = [
+  'if [ "$watch" = 1 ]; then',
+  '  exec 3<&0',
+  '  ( body "$@" ) &',
+  '  p=$!',
+  '  { cat <&3 >/dev/null 2>&1; kill -TERM $(tree $p) 2>/dev/null; } &',
+  '  w=$!',
+  '  wait $p',
+  '  kill -TERM $(tree $w) 2>/dev/null',
+  'else',
+  '  body "$@"',
+  'fi',
+  'exit 0',
+];
+
+const SEARCH_SCRIPT = [
+  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6',
+  'shift 6',
+  'export LC_ALL=C',
+  'set -f',
+  TREE,
+  'search() {',
+  '  if [ $# -gt 0 ]; then',
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec grep --line-buffered -F -n -Z -H -A "$ctx" -e "$keys" -- {} + 2>&1`,
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} -name '*.gz' -exec sh -c 'k=$1 c=$2; shift 2; for f; do gzip -cdq -- "$f" | grep --line-buffered -F -n -Z -H --label="$f" -A "$c" -e "$k"; done' gz "$keys" "$ctx" {} + 2>&1`,
+  '  fi',
+  '  if [ -n "$journal" ]; then',
+  '    (',
+  "      IFS='",
+  "'",
+  '      set --',
+  '      for u in $journal; do [ "$u" = "-" ] || set -- "$@" -u "$u"; done',
+  '      journalctl --no-pager -q -o short-iso-precise ${since:+--since} ${since:+"@$since"} "$@" 2>&1 | grep --line-buffered -F -n -Z -H --label=journal -A "$ctx" -e "$keys" 2>&1',
+  '    )',
+  '  fi',
+  '}',
+  'body() { search "$@" | cut -b "1-$max"; echo DONE; }',
+  ...WATCH,
+].join('\n');
+
+const FOLLOW_SCRIPT = [
+  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6',
+  'shift 6',
+  'export LC_ALL=C',
+  'set -f',
+  TREE,
+  'bound() { if command -v stdbuf >/dev/null 2>&1; then stdbuf -oL cut -b "1-$max"; else cat; fi; }',
+  'body() {',
+  '  if [ $# -gt 0 ]; then',
+  "    IFS='",
+  "'",
+  `    set -- $(find "$@" -type f \\( -name '*.log' -o -name '*_log' \\) ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} 2>/dev/null)`,
+  "    IFS=' '",
+  '  fi',
+  '  if [ $# -gt 0 ]; then',
+  "    tail -v -F -n 0 -- \"$@\" | grep --line-buffered -F -Z -H --label=tail -A \"$ctx\" -e \"$keys\" -e '==> ' | bound &",
+  '  fi',
+  '  if [ -n "$journal" ]; then',
+  '    (',
+  "      IFS='",
+  "'",
+  '      set --',
+  '      for u in $journal; do [ "$u" = "-" ] || set -- "$@" -u "$u"; done',
+  '      journalctl --no-pager -q -f -n 0 -o short-iso-precise "$@" | grep --line-buffered -F -Z -H --label=journal -A "$ctx" -e "$keys" | bound',
+  '    ) &',
+  '  fi',
+  '  echo READY',
+  '  wait',
+  '}',
+  ...WATCH,
+].join('\n');
+
+export interface SearchSpec {
+  keys: CorrelationKey[];
+  /** Existing directories on the host (already prefixed with the offline root, if any). */
+  dirs: string[];
+  /** journald units (empty = all), or undefined for no journald. */
+  journald?: string[];
+  /** Only files modified since (epoch ms); undefined = all files, rotated ones included. */
+  sinceMs?: number;
+  contextLines?: number;
+  /** End the remote process tree when stdin closes (ssh CLI and local runners keep stdin open). */
+  watchStdin?: boolean;
+}
+
+function checkedKeys(keys: CorrelationKey[]): string {
+  if (keys.length === 0) throw new TroubleshooterError('InvalidInput', 'Nothing to search for: no request id or instance was given.');
+  const values = keys.map((k) => validateKey(k).value);
+  return [...new Set(values)].join('\n');
+}
+
+function checkedDirs(dirs: string[]): string[] {
+  for (const d of dirs) {
+    if (!d.startsWith('/') || d.includes('\n') || d.includes('\0') || d.split('/').includes('..')) {
+      throw new TroubleshooterError('InvalidInput', `Not an absolute log directory: "${d.slice(0, 120)}".`);
+    }
+  }
+  return dirs;
+}
+
+function journalArg(units: string[] | undefined): string {
+  if (units === undefined) return '';
+  for (const u of units) {
+    if (!/^[A-Za-z0-9@._:\\-]+$/.test(u)) throw new TroubleshooterError('InvalidInput', `Not a systemd unit name: "${u.slice(0, 120)}".`);
+  }
+  return units.length ? units.join('\n') : '-';
+}
+
+function common(spec: SearchSpec): string[] {
+  const ctx = spec.contextLines ?? DEFAULT_CONTEXT_LINES;
+  if (!Number.isInteger(ctx) || ctx < 0 || ctx > 10_000) throw new TroubleshooterError('InvalidInput', `Invalid context line count "${ctx}".`);
+  const since = spec.sinceMs === undefined ? '' : String(Math.max(0, Math.floor(spec.sinceMs / 1000)));
+  return [String(ctx), String(REMOTE_MAX_LINE_BYTES), since, checkedKeys(spec.keys), journalArg(spec.journald), spec.watchStdin ? '1' : '0'];
+}
+
+/** argv of the one-shot search on one host. */
+export function searchArgv(spec: SearchSpec): string[] {
+  return ['sh', '-c', SEARCH_SCRIPT, 'sh', ...common(spec), ...checkedDirs(spec.dirs)];
+}
+
+/** argv of the live follow on one host (`tail -F -n 0` + the same fixed-string filter). */
+export function followArgv(spec: SearchSpec): string[] {
+  return ['sh', '-c', FOLLOW_SCRIPT, 'sh', ...common({ ...spec, sinceMs: undefined }), ...checkedDirs(spec.dirs)];
+}
+
+export type SearchLine =
+  | { kind: 'separator' }
+  | { kind: 'line'; file: string; lineNo?: number; matched?: boolean; text: string }
+  | { kind: 'header'; file: string }
+  | { kind: 'other'; text: string };
+
+/**
+ * One line of the search/follow output. Search: `FILE\0N:text` (match) or `FILE\0N-text` (context).
+ * Follow: `tail\0text` / `journal\0text`, and tail's `==> FILE <==` headers.
+ */
+export function parseSearchLine(line: string): SearchLine {
+  if (line === '--') return { kind: 'separator' };
+  const nul = line.indexOf('\0');
+  if (nul < 0) return { kind: 'other', text: line };
+  const file = line.slice(0, nul);
+  const rest = line.slice(nul + 1);
+  if (file === 'tail' || (file === 'journal' && !/^\d+[:-]/.test(rest))) {
+    if (file === 'tail') {
+      const h = /^==> (.+) <==$/.exec(rest);
+      if (h) return { kind: 'header', file: h[1] };
+      if (rest === '') return { kind: 'separator' };
+      return { kind: 'line', file: '', text: rest };
+    }
+    return { kind: 'line', file: 'journal', text: rest };
+  }
+  const m = /^(\d+)([:-])/.exec(rest);
+  if (!m) return { kind: 'line', file, text: rest };
+  return { kind: 'line', file, lineNo: Number(m[1]), matched: m[2] === ':', text: rest.slice(m[0].length) };
+}
+
+/** A per-file problem from the command's stderr, as a user-facing sentence; undefined for noise. */
+export function classifyStderr(line: string, mapPath: (p: string) => string = (p) => p): { file?: string; message: string } | undefined {
+  const t = line.trim();
+  if (!t || t === 'READY' || /^(?:Terminated|Killed|Hangup)$/.test(t) || /^sh: \d+: kill: /.test(t)) return undefined;
+  let m = /^(?:grep|find|gzip|tail|cut|journalctl): ['‘]?(.+?)['’]?: (.+)$/.exec(t);
+  if (m) {
+    const file = mapPath(m[1]);
+    const why = m[2];
+    if (/binary file matches/i.test(why)) return { file, message: `Skipped binary file "${file}": it contains the key but is not text.` };
+    if (/permission denied/i.test(why)) return { file, message: `Cannot read "${file}": permission denied.` };
+    if (/no such file/i.test(why)) return undefined; // rotated away between find and grep
+    if (/not in gzip format|unexpected end of file|crc error/i.test(why)) return { file, message: `Cannot decompress "${file}": ${why}.` };
+    return { file, message: `Problem reading "${file}": ${why}.` };
+  }
+  m = /^tail: (?:cannot open )?['‘](.+?)['’].*?(?:: (.+))?$/.exec(t);
+  if (m) {
+    if (/has become inaccessible|has been replaced|has appeared|following new file/.test(t)) return undefined;
+    const file = mapPath(m[1]);
+    return { file, message: `Cannot follow "${file}"${m[2] ? `: ${m[2]}` : ''}.` };
+  }
+  if (/^Binary file (.+) matches$/.test(t)) {
+    const file = mapPath(t.replace(/^Binary file (.+) matches$/, '$1'));
+    return { file, message: `Skipped binary file "${file}": it contains the key but is not text.` };
+  }
+  if (/^(?:No journal files were found|-- No entries --)/.test(t)) return undefined;
+  return { message: t.length > 300 ? `${t.slice(0, 300)}…` : t };
+}
