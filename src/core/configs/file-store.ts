@@ -87,6 +87,20 @@ export class LocalConfigFileStore implements ConfigFileStore {
     return { text: decodeConfigBytes(bytes, path), version: versionOf(bytes, st.mtimeMs), mode: st.mode & 0o7777 };
   }
 
+  /** Saves the old content beside the file under a name that does not exist yet (never overwrites a backup). */
+  private async writeBackup(path: string, bytes: Buffer, mode: number): Promise<string> {
+    const base = backupName(path);
+    for (let n = 0; ; n++) {
+      const candidate = n === 0 ? base : base.replace(/\.bak$/, `-${n}.bak`);
+      try {
+        await fs.writeFile(this.real(candidate), bytes, { mode, flag: 'wx' });
+        return candidate;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 100) throw e;
+      }
+    }
+  }
+
   /** Names in a directory (undefined when it does not exist or cannot be read). */
   async list(_host: string, dir: string): Promise<string[] | undefined> {
     try {
@@ -141,8 +155,7 @@ export class LocalConfigFileStore implements ConfigFileStore {
         // Re-check right before replacing: the window for a lost update is the rename alone.
         const again = await check();
         if (!again) throw new TroubleshooterError('FileChanged', `The file was deleted while it was being written; nothing was written: "${path}".`, { subject: path });
-        backupPath = backupName(path);
-        await fs.writeFile(this.real(backupPath), before.bytes, { mode: before.mode, flag: 'wx' });
+        backupPath = await this.writeBackup(path, before.bytes, before.mode);
         if (process.getuid?.() === 0) await fs.chown(this.real(backupPath), before.uid, before.gid);
       }
       await fs.rename(tmp, real);

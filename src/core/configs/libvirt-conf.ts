@@ -199,8 +199,10 @@ export function parseLibvirtConf(text: string): LibvirtConf {
       range: { start: keyStart, end: valueEnd },
     });
     cur.skipBlanks();
-    if (cur.peek() === ';') cur.next();
-    cur.skipBlanks();
+    if (cur.peek() === ';') {
+      cur.next(); // another statement may follow on the same line
+      continue;
+    }
     if (cur.peek() === '#') cur.skipToEol();
     if (cur.peek() !== '\n' && cur.peek() !== '') fail(`Unexpected text after the value of "${key}".`);
   }

@@ -9,8 +9,9 @@
  *   requested = max(max_connections + 33 + table_open_cache·2·instances, (max_connections + 1)·5, open_files_limit || 5000)
  *
  * When it gets fewer (it can raise its soft limit only up to the hard limit, which for a systemd service is
- * LimitNOFILE), it lowers max_connections to `files − 30 − min(table_open_cache, 200)·2·instances` (at least 10)
- * and logs "Changed limits: … max_connections: N (was M)"; otherwise it shrinks the table cache.
+ * LimitNOFILE): with more files than max_connections it first drops to one table-cache instance; then it lowers
+ * max_connections to `files − 30 − min(table_open_cache, 200)·2·instances` (at least 10) when that is smaller,
+ * logging "Changed limits: … max_connections: N (was M)", and shrinks the table cache.
  * The OpenStack rule of thumb (and MySQL's) is that the service needs about 5 × max_connections descriptors.
  */
 
@@ -56,7 +57,12 @@ export function mariadbFdOutcome(i: MariadbFdInput): MariadbFdOutcome {
   const files = i.fdLimit === undefined ? requested : Math.min(requested, i.fdLimit);
   let mc = i.maxConnections;
   if (files < requested) {
-    const limit = files - 30 - Math.min(tc, TABLE_OPEN_CACHE_MIN) * 2 * inst;
+    // Measured (250 random points in test/fixtures/configs/mariadb-10.11-fd-grid.json): with more files than
+    // max_connections MariaDB drops to one table-cache instance first; either way it then cuts max_connections to
+    // what is left after the table cache's minimum (an unsigned underflow — fewer files than that minimum —
+    // leaves max_connections alone).
+    const instances = files > mc ? 1 : inst;
+    const limit = files - 30 - Math.min(tc, TABLE_OPEN_CACHE_MIN) * 2 * instances;
     if (limit >= 0 && limit < mc) mc = Math.max(limit, 10);
   }
   return {
