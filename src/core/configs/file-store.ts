@@ -32,7 +32,7 @@ export interface WriteResult {
  * with the same guarantees). `host` is an SSH target name, or "local".
  *
  * Guarantees of `write`: atomic (temp file in the same directory + rename), the previous content kept as
- * `<path>.<UTC stamp>.bak` beside it (a name no `!includedir`, limits.d or systemd drop-in directory reads),
+ * `<path>.bak-<UTC stamp>` beside it (a name no `!includedir`, limits.d or systemd drop-in directory reads),
  * mode and owner preserved, and a `FileChanged` error — nothing written — when the file is not `expected` any more
  * (`expected: null` = it must not exist yet).
  */
@@ -45,9 +45,9 @@ export function versionOf(bytes: Uint8Array, mtimeMs: number): FileVersion {
   return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, mtimeMs };
 }
 
+/** `<file>.bak-20261125T201500Z`, the same scheme as the SFTP layer (src/core/remote/sftp.ts). */
 export function backupName(path: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${path}.${stamp}.bak`;
+  return `${path}.bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
 function fsError(e: unknown, path: string, action: string): TroubleshooterError {
@@ -91,7 +91,7 @@ export class LocalConfigFileStore implements ConfigFileStore {
   private async writeBackup(path: string, bytes: Buffer, mode: number): Promise<string> {
     const base = backupName(path);
     for (let n = 0; ; n++) {
-      const candidate = n === 0 ? base : base.replace(/\.bak$/, `-${n}.bak`);
+      const candidate = n === 0 ? base : `${base}-${n}`;
       try {
         await fs.writeFile(this.real(candidate), bytes, { mode, flag: 'wx' });
         return candidate;

@@ -66,8 +66,8 @@ describe('configs: MariaDB open-files model', () => {
     const hard = Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim());
     for (const [fd, mc, tc, inst] of MEASURED) {
       if (fd > hard) continue;
-      const out = execFileSync('prlimit', [`--nofile=${fd}:${fd}`, bin!, '--no-defaults', '--user=root', `--max-connections=${mc}`, `--table-open-cache=${tc}`, `--table-open-cache-instances=${inst}`, '--verbose', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const real = Number(/^max-connections\s+(\d+)$/m.exec(out)?.[1]);
+      const out: string = execFileSync('prlimit', [`--nofile=${fd}:${fd}`, bin!, '--no-defaults', '--user=root', `--max-connections=${mc}`, `--table-open-cache=${tc}`, `--table-open-cache-instances=${inst}`, '--verbose', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const real: number = Number(/^max-connections\s+(\d+)$/m.exec(out)?.[1]);
       assert.equal(mariadbFdOutcome({ maxConnections: mc, tableOpenCache: tc, tableOpenCacheInstances: inst, fdLimit: fd }).effectiveMaxConnections, real, `fd=${fd} mc=${mc}`);
     }
   });

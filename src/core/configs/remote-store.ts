@@ -1,0 +1,86 @@
+import { isTroubleshooterError } from '../errors';
+import { textCommand, type RemoteCommand } from '../remote/command';
+import { run } from '../remote/exec';
+import type { SshPool } from '../remote/pool';
+import { RemoteFiles } from '../remote/sftp';
+import type { HostCommandRunner } from './apply-to-hosts';
+import type { ConfigFileStore, FileVersion, StoredFile, WriteResult } from './file-store';
+import { decodeConfigBytes, MAX_CONFIG_BYTES } from './lint';
+import type { HostCommand } from './model';
+
+/**
+ * ConfigFileStore over SSH/SFTP (src/core/remote): the same guarantees as the local store — atomic write,
+ * `.bak-<stamp>` backup, mode/owner kept, FileChanged when the file moved on since it was read; `sudo -n` when
+ * SFTP is denied. `host` is an SSH alias.
+ */
+export class SftpConfigFileStore implements ConfigFileStore {
+  readonly files: RemoteFiles;
+
+  constructor(pool: SshPool, files?: RemoteFiles) {
+    this.files = files ?? new RemoteFiles(pool, { maxReadBytes: MAX_CONFIG_BYTES });
+  }
+
+  async read(host: string, path: string, signal?: AbortSignal): Promise<StoredFile> {
+    try {
+      const f = await this.files.read(host, path, { signal });
+      return { text: decodeConfigBytes(f.content, `${host}:${path}`), version: { sha256: f.version.sha256, size: f.version.size, mtimeMs: f.version.mtime * 1000 }, mode: f.mode };
+    } catch (e) {
+      if (isTroubleshooterError(e, 'NotFound')) return { text: undefined, version: null };
+      throw e;
+    }
+  }
+
+  async list(host: string, dir: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    try {
+      return (await this.files.readdir(host, dir, { signal })).map((e) => e.name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async write(host: string, path: string, text: string, expected: FileVersion | null, signal?: AbortSignal): Promise<WriteResult> {
+    if (expected === null) {
+      // A new drop-in: its folder may not exist yet.
+      const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+      await this.files.mkdir(host, dir, { signal }).catch(() => undefined);
+    }
+    const r = await this.files.write(host, path, Buffer.from(text, 'utf8'), {
+      signal,
+      expected: expected === null ? null : { size: expected.size, mtime: Math.round(expected.mtimeMs / 1000), sha256: expected.sha256 },
+    });
+    return { backupPath: r.backupPath, version: { sha256: r.version.sha256, size: r.version.size, mtimeMs: r.version.mtime * 1000 } };
+  }
+}
+
+/** Runs HostCommands (systemctl restart …) over the pool, sudo as the command says; no shell string. */
+export function sshCommandRunner(pool: SshPool): HostCommandRunner {
+  return {
+    async run(host: string, command: HostCommand, signal?: AbortSignal) {
+      const cmd: RemoteCommand<string> = { ...textCommand(command.argv, { sudo: command.sudo, timeoutMs: 120_000 }), okExitCodes: Array.from({ length: 256 }, (_, i) => i) };
+      const r = await run(pool, host, cmd, { signal });
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+/** Open-files limits of a running process: `cat /proc/<pid>/limits` → {soft, hard} ("unlimited" → Infinity). */
+export function processNofileCommand(pid: number): RemoteCommand<{ soft: number; hard: number } | undefined> {
+  return {
+    argv: ['cat', `/proc/${Math.trunc(pid)}/limits`],
+    timeoutMs: 10_000,
+    parse: (out) => parseProcLimitsNofile(out),
+  };
+}
+
+export function parseProcLimitsNofile(text: string): { soft: number; hard: number } | undefined {
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  if (!m) return undefined;
+  const n = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
+  return { soft: n(m[1]), hard: n(m[2]) };
+}
+
+/** `pidof -s <name>` → a pid (undefined when not running). */
+export function pidofCommand(name: string): RemoteCommand<number | undefined> {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`Not a process name: "${name}".`);
+  return { argv: ['pidof', '-s', name], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
+}
