@@ -187,7 +187,7 @@ export class KeystoneAuth {
         signal,
       });
     } catch (e) {
-      if (isTroubleshooterError(e) && (e.code === 'Unauthorized' || e.code === 'NotFound' || e.code === 'HttpError' || e.code === 'Forbidden')) {
+      if (isTroubleshooterError(e) && (e.details.status === 401 || e.details.status === 400 || e.details.status === 403 || e.details.status === 404)) {
         const msg = typeof e.details.serviceMessage === 'string' ? e.details.serviceMessage : e.message;
         const rid = e.details.requestId;
         throw new TroubleshooterError(

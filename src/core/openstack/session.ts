@@ -125,8 +125,10 @@ export function serviceErrorMessage(body: unknown, text?: string): string | unde
     if (typeof body.message === 'string') return body.message;
   }
   if (text) {
-    const t = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
-    if (t) return t.slice(0, 300);
+    // An HTML error page (Apache, haproxy): its title says it; else the first words of the text.
+    const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1] ?? /<h1>([^<]*)<\/h1>/i.exec(text)?.[1];
+    const t = (title ?? text.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+    if (t) return t.length > 200 ? `${t.slice(0, 200)}…` : t;
   }
   return undefined;
 }

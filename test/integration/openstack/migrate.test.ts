@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { OpenStackClient } from '../../../src/core/openstack/client';
 import { newGlobalRequestId } from '../../../src/core/openstack/session';
 import type { Server } from '../../../src/core/openstack/types';
-import { connectLab, createServer, deleteServer, uniqueName, waitServer } from './lab-cloud';
+import { connectLab, createServer, deleteServer, sleep, uniqueName, waitServer } from './lab-cloud';
 
 /**
  * A live migration and a cold migration (+ confirm) driven by this client against the lab's two fake-driver
@@ -41,7 +41,12 @@ describe('openstack migrations against the lab', function () {
     }
     assert.ok(shown.data.events!.every((e) => e.result === 'Success'), 'all events succeeded');
 
-    const migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
+    // The server is ACTIVE on the target before nova-compute marks the migration completed: wait for that.
+    let migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
+    for (let i = 0; i < 60 && migs.data[0]?.status !== 'completed'; i++) {
+      await sleep(1000);
+      migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
+    }
     assert.equal(migs.data[0].status, 'completed');
     assert.equal(migs.data[0].sourceCompute, 'compute1');
     assert.equal(migs.data[0].destCompute, 'compute2');
@@ -83,18 +88,25 @@ describe('openstack migrations against the lab', function () {
     assert.equal(m.destCompute, 'compute1');
   });
 
-  it('disables and re-enables a service with a reason (PUT /os-services/{uuid})', async () => {
-    const sched = (await c.compute.listServices({ binary: 'nova-scheduler' })).data[0];
+  it('disables and re-enables a compute service with a reason (PUT /os-services/{uuid})', async () => {
+    // Only nova-compute services can be updated; compute2 is disabled for a moment and always re-enabled.
+    const svc = (await c.compute.listServices({ binary: 'nova-compute', host: 'compute2' })).data[0];
+    assert.equal(svc.status, 'enabled');
     const reason = `ost integration ${process.pid}`;
     try {
-      const off = await c.compute.disableService(sched, reason);
+      const off = await c.compute.disableService(svc, reason);
       assert.equal(off.data.status, 'disabled');
       assert.equal(off.data.disabledReason, reason);
-      const listed = (await c.compute.listServices({ binary: 'nova-scheduler' })).data[0];
+      assert.match(off.requestId ?? '', /^req-/);
+      const listed = (await c.compute.listServices({ binary: 'nova-compute', host: 'compute2' })).data[0];
       assert.equal(listed.disabledReason, reason);
     } finally {
-      const on = await c.compute.enableService(sched);
+      const on = await c.compute.enableService(svc);
       assert.equal(on.data.status, 'enabled');
     }
+    await assert.rejects(
+      c.compute.disableService((await c.compute.listServices({ binary: 'nova-scheduler' })).data[0], 'x'),
+      (e: Error) => /returned 400: Updating a nova-scheduler service is not supported/.test(e.message),
+    );
   });
 });

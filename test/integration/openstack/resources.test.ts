@@ -110,18 +110,29 @@ describe('openstack resources against the lab', function () {
     assert.equal(one.data.length, 1);
   });
 
-  it('os-migrations and instance actions of the seeded live migration', async () => {
+  it('os-migrations and instance actions of the seeded live migrations (completed, and failed with its traceback)', async () => {
     const live = await admin.compute.listMigrations({ migrationType: 'live-migration' });
-    assert.ok(live.data.length > 0, 'the seed ran a live migration');
-    const m = live.data[0];
-    assert.ok(m.uuid && m.instanceUuid && m.sourceCompute && m.destCompute);
+    const m = live.data.find((x) => x.status === 'completed');
+    assert.ok(m, 'the seed ran a live migration');
+    assert.ok(m.uuid && m.instanceUuid && m.sourceCompute && m.destCompute && m.sourceCompute !== m.destCompute);
     const paged = await admin.compute.listMigrations({ migrationType: 'live-migration', limit: 1 });
+    assert.ok(paged.requestIds.length >= live.data.length, 'one page per migration');
     assert.deepEqual(paged.data.map((x) => x.uuid), live.data.map((x) => x.uuid), 'paging via migrations_links');
     const actions = await admin.compute.listInstanceActions(m.instanceUuid);
     const act = actions.data.find((a) => a.action === 'live-migration');
     assert.ok(act, 'live-migration action');
     const shown = await admin.compute.getInstanceAction(m.instanceUuid, act.requestId);
-    assert.ok(shown.data.events!.some((e) => e.event === 'compute_live_migration'), JSON.stringify(shown.data.events?.map((e) => e.event)));
+    assert.ok(shown.data.events!.some((e) => e.event === 'compute_live_migration' && e.result === 'Success'), JSON.stringify(shown.data.events?.map((e) => e.event)));
+
+    // The seed's live migration to a disabled compute: the API said 202, the reason is in the events.
+    const failed = live.data.find((x) => x.status === 'error');
+    assert.ok(failed, 'the seed ran a failing live migration');
+    const failedAction = (await admin.compute.listInstanceActions(failed.instanceUuid)).data.find((a) => a.action === 'live-migration' && a.message === 'Error');
+    assert.ok(failedAction);
+    const events = (await admin.compute.getInstanceAction(failed.instanceUuid, failedAction.requestId)).data.events!;
+    const err = events.find((e) => e.result === 'Error');
+    assert.equal(err?.event, 'conductor_live_migrate_instance');
+    assert.match(err?.traceback ?? '', /Traceback|File ".*nova\/conductor/, 'admins get the traceback');
   });
 
   it('network: routers with ha/distributed, their L3 agents, agents by mechanism', async () => {
