@@ -29,7 +29,7 @@ const patterns: [RegExp, string][] = [
   // password=..., "password": "...", secret, passphrase, token values in key/value or JSON
   [/((?:password|passwd|passphrase|secret|application_credential_secret|auth_token|token)["']?\s*[:=]\s*["']?)[^\s"',}&]+/gi, `$1${MASK}`],
   // credentials in URLs: scheme://user:pass@host (transport_url, connection strings)
-  [/([a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@/\s]+@/gi, `$1${MASK}@`],
+  [/\b([a-z][a-z0-9+.-]{0,31}:\/\/[^:/\s@]{1,256}:)[^@/\s]{1,256}@/gi, `$1${MASK}@`],
   // Fernet / PKI token-looking blobs (gAAAAA...)
   [/\bgAAAAA[0-9A-Za-z_-]{20,}=*/g, MASK],
 ];
