@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server as SshServer, utils } from 'ssh2';
+import { type TroubleshooterError } from '../../../src/core/errors';
+import { textCommand } from '../../../src/core/remote/command';
+import { lines, run } from '../../../src/core/remote/exec';
+import type { SshTarget } from '../../../src/core/remote/ssh-config';
+import { iptablesAvailable, labHostKey, labSsh, OwnSshd, variant } from './lab-ssh';
+
+/**
+ * Faults, each a typed error within its deadline and no hang. The destructive ones use a throw-away sshd of our
+ * own on port 2291 inside compute1's namespace; the lab's sshd is never touched.
+ */
+describe('ssh faults (integration)', function () {
+  this.timeout(120_000);
+  const lab = labSsh();
+  const PORT = 2291;
+  const own = new OwnSshd('compute1', '198.18.0.11', PORT);
+  let tmp: string;
+  let target: SshTarget;
+  const pools: { dispose(): void }[] = [];
+  const newPool = (o: Parameters<typeof lab.pool>[0] = {}) => {
+    const p = lab.pool(o);
+    pools.push(p.pool);
+    return p;
+  };
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'ost-faults-'));
+    const k = labHostKey(lab.knownHosts, 'compute1');
+    const kh = join(tmp, 'known_hosts');
+    writeFileSync(kh, `[198.18.0.11]:${PORT} ${k.type} ${k.b64}\n`);
+    target = variant(lab.resolver.resolve('compute1'), { port: PORT, knownHostsFiles: [kh], connectTimeoutMs: 8000, serverAliveIntervalMs: 1000, serverAliveCountMax: 2 }, 'own-sshd');
+    target.alias = 'compute1:2291';
+    await own.start();
+  });
+  after(() => {
+    for (const p of pools) p.dispose();
+    own.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function within<T>(ms: number, p: Promise<T>): Promise<{ elapsed: number; error?: TroubleshooterError; value?: T }> {
+    const t0 = Date.now();
+    try {
+      const value = await p;
+      return { elapsed: Date.now() - t0, value };
+    } catch (e) {
+      const elapsed = Date.now() - t0;
+      assert.ok(elapsed <= ms, `took ${elapsed} ms, deadline ${ms} ms`);
+      return { elapsed, error: e as TroubleshooterError };
+    }
+  }
+
+  it('sshd killed mid-stream: ConnectionLost promptly, HostUnreachable while down, transparent reconnect after restart', async () => {
+    const { pool, logger } = newPool();
+    // our sshd runs in compute1's network namespace only (not its mount/UTS one): check the address it answered on
+    const where = (await run(pool, target, textCommand(['sh', '-c', 'echo "$SSH_CONNECTION"']))).value;
+    assert.match(where, new RegExp(` 198\\.18\\.0\\.11 ${PORT}\\n$`));
+    const it = lines(pool, target, ['sh', '-c', 'while :; do echo tick; sleep 0.2; done']);
+    assert.equal((await it.next()).value, 'tick');
+    own.kill();
+    const r = await within(8000, (async () => { for (;;) { const n = await it.next(); if (n.done) return; } })());
+    assert.equal(r.error?.code, 'ConnectionLost', r.error?.message);
+    const down = await within(5000, run(pool, target, textCommand(['true'])));
+    assert.equal(down.error?.code, 'HostUnreachable', down.error?.message);
+    assert.match(down.error!.message, /Cannot reach "compute1:2291" \(ECONNREFUSED\)/);
+    await own.start();
+    assert.equal((await run(pool, target, textCommand(['echo', 'back']))).value, 'back\n');
+    assert.equal(logger.lines.filter((l) => /ssh connect compute1:2291 .*\[\d+ms\]$/.test(l)).length, 2, 'reconnected once');
+  });
+
+  it('packets dropped by iptables in the host namespace: Timeout within the deadlines, then recovery', async function () {
+    if (!iptablesAvailable(own.netns)) this.skip();
+    const { pool } = newPool({ operationTimeoutMs: 2000 });
+    await run(pool, target, textCommand(['true']));
+    const undo = own.dropPackets();
+    try {
+      const cmd = await within(4500, run(pool, target, { ...textCommand(['true']), timeoutMs: 3000 }));
+      assert.equal(cmd.error?.code, 'Timeout', cmd.error?.message);
+      const connect = await within(4000, run(newPool().pool, { ...target, connectTimeoutMs: 2000, key: `${target.key}#fresh` }, textCommand(['true'])));
+      assert.equal(connect.error?.code, 'Timeout', connect.error?.message);
+      assert.match(connect.error!.message, /did not finish within 2 s/);
+      const stream = await within(4000, lines(pool, target, ['tail', '-F', '/dev/null']).next());
+      assert.equal(stream.error?.code, 'Timeout', stream.error?.message);
+    } finally {
+      undo();
+    }
+    assert.equal((await run(pool, target, textCommand(['echo', 'recovered']))).value, 'recovered\n');
+  });
+
+  it('a server that accepts TCP but never speaks: Timeout within ConnectTimeout', async () => {
+    const sockets: Socket[] = [];
+    const server: NetServer = createServer((s) => { sockets.push(s); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const silent = variant(target, { hostName: '127.0.0.1', port, connectTimeoutMs: 1500 }, 'silent');
+      silent.alias = 'silent';
+      const r = await within(3000, run(newPool().pool, silent, textCommand(['true'])));
+      assert.equal(r.error?.code, 'Timeout');
+      assert.equal(r.error?.message, 'Connecting to "silent" did not finish within 2 s.');
+      assert.ok(r.elapsed >= 1400);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('an SSH server that authenticates but never answers a channel open: Timeout, the connection is evicted', async () => {
+    const hostKey = utils.generateKeyPairSync('ed25519');
+    const server = new SshServer({ hostKeys: [hostKey.private] }, (client) => {
+      client.on('authentication', (ctx) => ctx.accept());
+      client.on('error', () => undefined);
+      client.on('session', () => { /* never accept nor reject */ });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const kh = join(tmp, 'kh-inproc');
+    writeFileSync(kh, `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`);
+    try {
+      const t = variant(target, { hostName: '127.0.0.1', port, knownHostsFiles: [kh] }, 'inproc');
+      t.alias = 'half-open';
+      const { pool } = newPool({ operationTimeoutMs: 1500 });
+      const r = await within(1500 + 5000, run(pool, t, textCommand(['true']))); // + handshake time on a busy machine
+      assert.equal(r.error?.code, 'Timeout');
+      assert.match(r.error!.message, /Opening a channel on "half-open" did not finish within 2 s/);
+      assert.equal(pool.size, 0, 'evicted');
+    } finally {
+      server.close();
+    }
+  });
+});
