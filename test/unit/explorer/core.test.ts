@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   capacityFromHypervisor, capacityFromPlacement, computeServiceOf, formatCapacity, hypervisorContextValue,
   hypervisorDescription, hypervisorStatsInApi, serviceHealth,

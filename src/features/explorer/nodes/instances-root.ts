@@ -1,0 +1,213 @@
+import { PagedList, type FetchedPage } from '../../../core/explorer/paged-list';
+import { groupServers, isTransitional, novaFilterQuery, type GroupBy } from '../../../core/explorer/servers';
+import type { OpenStackClient } from '../../../core/openstack/client';
+import type { Server } from '../../../core/openstack/types';
+import { RootNode } from '../tree';
+import { InstanceNode } from './instance';
+import { InstanceGroupNode } from './instance-group';
+import { DetailNode, ExplorerNode, LoadMoreNode, PlaceholderNode, type NodeContext } from './node';
+
+/** How many transitional instances one fast poll refreshes (GET /servers/{id} each). */
+const MAX_TRANSITIONAL_PER_POLL = 25;
+
+/**
+ * The Instances view: a paged server list (small first page, then `pageSize` pages, "Load more…"/"Load all"),
+ * grouped by host/project/status, filtered server-side by name/IP/id, all projects for admins.
+ * Polls use `changes-since` (only servers that changed) and GET per transitional server; no poll re-reads pages.
+ */
+export class InstancesRoot extends RootNode {
+  readonly kind = 'instances';
+  list: PagedList<Server> | undefined;
+  private readonly nodes = new Map<string, InstanceNode>();
+  private readonly groups = new Map<string, InstanceGroupNode>();
+  /** Newest `updated` seen: the `changes-since` of the next poll (server time, so clocks may differ). */
+  private since: string | undefined;
+  private allProjects = false;
+
+  constructor(
+    cloud: string,
+    public groupBy: GroupBy,
+    public filter: string | undefined,
+    private readonly pageSize: number,
+  ) {
+    super(cloud);
+  }
+
+  /** Nova sorts by created_at desc by default; the first page is small so the first render is fast. */
+  private makeList(client: OpenStackClient): PagedList<Server> {
+    this.allProjects = client.isAdmin;
+    const q = this.filter ? novaFilterQuery(this.filter) : undefined;
+    const fetch = async (marker: string | undefined, limit: number, signal?: AbortSignal): Promise<FetchedPage<Server>> => {
+      if (q?.kind === 'id') {
+        try {
+          const { data } = await client.compute.getServer(q.query.uuid, { signal });
+          return { items: [data] };
+        } catch {
+          return { items: [] };
+        }
+      }
+      const pages = client.compute.serverPages({
+        allProjects: this.allProjects,
+        limit,
+        filters: { ...(marker ? { marker } : {}), ...(q?.query ?? {}) },
+        signal,
+      });
+      try {
+        const first = await pages.next();
+        if (first.done) return { items: [] };
+        const items = first.value.items;
+        return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
+      } finally {
+        await pages.return(undefined);
+      }
+    };
+    return new PagedList<Server>((s) => s.id, fetch, this.pageSize, Math.min(this.pageSize, 50));
+  }
+
+  private noteSince(servers: Server[]): void {
+    for (const s of servers) if (s.updated && (!this.since || s.updated > this.since)) this.since = s.updated;
+  }
+
+  /** The node of a server (kept across refreshes so expansion and in-place updates work). */
+  nodeOf(server: Server): InstanceNode {
+    const key = `${this.groupBy}/${server.id}`;
+    let n = this.nodes.get(key);
+    if (n) n.server = server;
+    else this.nodes.set(key, (n = new InstanceNode(this.cloud, server)));
+    return n;
+  }
+
+  get loadedServers(): Server[] {
+    return this.list?.items ?? [];
+  }
+
+  override async children(ctx: NodeContext): Promise<ExplorerNode[]> {
+    if (!this.list) this.list = this.makeList(ctx.client);
+    if (!this.list.loaded) {
+      const first = await this.list.loadMore(ctx.signal);
+      this.noteSince(first);
+    }
+    return this.render(ctx);
+  }
+
+  render(ctx: Pick<NodeContext, 'client'>): ExplorerNode[] {
+    const list = this.list!;
+    const servers = list.items;
+    const out: ExplorerNode[] = [];
+    if (this.filter) {
+      out.push(new DetailNode(`${this.id}/filter`, 'Filter', `"${this.filter}" — ${servers.length}${list.hasMore ? '+' : ''} match${servers.length === 1 ? '' : 'es'}`, {
+        icon: 'filter',
+        tooltip: 'Name (regular expression, as Nova matches it), IP address or instance id. Click to clear.',
+        command: { command: 'openstack.instances.clearFilter', title: 'Clear Filter' },
+        contextValue: 'os.filter',
+      }));
+    }
+    if (!servers.length) {
+      const why = this.filter
+        ? `No instance matches "${this.filter}".`
+        : ctx.client.isAdmin
+          ? 'The cloud has no instances.'
+          : `Project "${ctx.client.tokenInfo.projectName ?? ctx.client.tokenInfo.projectId ?? '?'}" has no instances (a non-admin user sees only its own project).`;
+      out.push(new PlaceholderNode(`${this.id}/empty`, 'No instances', why));
+      return out;
+    }
+    const by = this.groupBy;
+    if (by === 'none') {
+      out.push(...servers.map((s) => this.nodeOf(s)));
+    } else {
+      const seen = new Set<string>();
+      for (const g of groupServers(servers, by)) {
+        const id = `${this.cloud}/group/${by}/${g.key}`;
+        seen.add(id);
+        let node = this.groups.get(id);
+        if (!node) this.groups.set(id, (node = new InstanceGroupNode(id, g.label, by, list.hasMore)));
+        node.label = g.label;
+        node.partial = list.hasMore;
+        node.members = g.servers.map((s) => {
+          const n = this.nodeOf(s);
+          n.parent = node;
+          return n;
+        });
+        out.push(node);
+      }
+      for (const id of this.groups.keys()) if (!seen.has(id)) this.groups.delete(id);
+    }
+    if (list.hasMore) {
+      out.push(new LoadMoreNode(`${this.id}/more`, this, servers.length), new LoadMoreNode(`${this.id}/all`, this, servers.length, true));
+    }
+    return out;
+  }
+
+  async loadMore(ctx: NodeContext, all = false): Promise<void> {
+    if (!this.list) this.list = this.makeList(ctx.client);
+    if (all) await this.list.loadAll(ctx.signal, (items) => this.noteSince(items));
+    else this.noteSince(await this.list.loadMore(ctx.signal));
+  }
+
+  /** Manual refresh: the loaded pages only. */
+  override async refresh(ctx: NodeContext): Promise<void> {
+    if (!this.list?.loaded) return;
+    const d = await this.list.refreshLoaded(ctx.signal);
+    this.noteSince([...d.added, ...d.changed]);
+  }
+
+  /**
+   * Periodic poll: `changes-since` returns only servers that changed (including deleted ones, status DELETED).
+   * Changed ones are updated in place; new ones go to the top; deleted ones disappear. Returns true when rows moved.
+   */
+  override async poll(ctx: NodeContext): Promise<void> {
+    const list = this.list;
+    if (!list?.loaded || !this.since) return;
+    const { data } = await ctx.client.compute.listServers({
+      allProjects: this.allProjects,
+      filters: { 'changes-since': this.since, ...(this.filter ? (novaFilterQuery(this.filter)?.query ?? {}) : {}) },
+      signal: ctx.signal,
+    });
+    if (!data.length) return;
+    this.noteSince(data);
+    const have = new Set(list.items.map((s) => s.id));
+    const deleted = data.filter((s) => s.status === 'DELETED' || s.status === 'SOFT_DELETED').map((s) => s.id);
+    const updated = data.filter((s) => have.has(s.id) && !deleted.includes(s.id));
+    const added = data.filter((s) => !have.has(s.id) && !deleted.includes(s.id));
+    list.applyUpdates(updated, deleted);
+    list.prepend(added);
+    this.applyToNodes(ctx, updated, added.length > 0 || deleted.some((id) => have.has(id)));
+  }
+
+  /** Fast poll: GET each transitional server that is loaded (bounded). */
+  override async pollTransitional(ctx: NodeContext): Promise<void> {
+    const list = this.list;
+    if (!list) return;
+    const moving = list.items.filter(isTransitional).slice(0, MAX_TRANSITIONAL_PER_POLL);
+    if (!moving.length) return;
+    const results = await Promise.allSettled(moving.map((s) => ctx.client.compute.getServer(s.id, { signal: ctx.signal })));
+    const updated: Server[] = [];
+    const gone: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') updated.push(r.value.data);
+      else if (/not found|404/i.test(String((r.reason as Error)?.message))) gone.push(moving[i].id);
+    });
+    list.applyUpdates(updated, gone);
+    this.noteSince(updated);
+    this.applyToNodes(ctx, updated, gone.length > 0);
+  }
+
+  override hasTransitional(): boolean {
+    return (this.list?.items ?? []).some(isTransitional);
+  }
+
+  /** Renders changed servers in place; a change of group (host/status) or of membership re-renders the view. */
+  private applyToNodes(ctx: Pick<NodeContext, 'changed'>, updated: Server[], structural: boolean): void {
+    let regroup = structural;
+    for (const s of updated) {
+      const n = this.nodes.get(`${this.groupBy}/${s.id}`);
+      if (!n) continue;
+      const before = n.server;
+      n.server = s;
+      if (this.groupBy === 'host' && before.host !== s.host) regroup = true;
+      if (this.groupBy === 'status' && before.status !== s.status) regroup = true;
+      if (!regroup) ctx.changed(n);
+    }
+    if (regroup) ctx.changed(undefined);
+  }
+}

@@ -1,0 +1,96 @@
+import { detectNetworkBackend, type NetworkBackend } from '../../../core/explorer/network';
+import { PagedList, type FetchedPage } from '../../../core/explorer/paged-list';
+import { isTroubleshooterError } from '../../../core/errors';
+import type { OpenStackClient } from '../../../core/openstack/client';
+import { parseFloatingIp, parseRouter } from '../../../core/openstack/parse';
+import type { FloatingIp, Router } from '../../../core/openstack/types';
+import { forgetHostNamespaces } from '../host-namespaces';
+import { RootNode } from '../tree';
+import { FloatingIpNode } from './floating-ip';
+import { ExplorerNode, PlaceholderNode, type NodeContext } from './node';
+import { PagedFolderNode } from './paged-folder';
+import { RouterNode } from './router';
+
+function neutronPager<T extends { id: string }>(client: OpenStackClient, resource: string, parse: (v: unknown) => T) {
+  return async (marker: string | undefined, limit: number, signal?: AbortSignal): Promise<FetchedPage<T>> => {
+    const pages = client.network.client.pages(`/${resource}`, resource, `${resource}_links`, parse, { query: marker ? { marker } : {}, limit, maxPages: 1, signal });
+    const first = await pages.next();
+    await pages.return(undefined);
+    if (first.done) return { items: [] };
+    const items = first.value.items;
+    return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
+  };
+}
+
+/** The Network view: the backend (L3 agents / OVN / none), Routers and Floating IPs, each paged. */
+export class NetworkRoot extends RootNode {
+  readonly kind = 'network';
+  backend: NetworkBackend | undefined;
+  routers: PagedFolderNode<Router> | undefined;
+  floatingIps: PagedFolderNode<FloatingIp> | undefined;
+
+  constructor(cloud: string, private readonly pageSize: number) {
+    super(cloud);
+  }
+
+  override async children(ctx: NodeContext): Promise<ExplorerNode[]> {
+    const client = ctx.client;
+    if (!client.hasNetwork) return [new PlaceholderNode(`${this.id}/none`, 'No network service', `The catalog of cloud "${this.cloud}" has no network (Neutron) endpoint.`, 'circle-slash')];
+    if (!this.backend) {
+      try {
+        this.backend = detectNetworkBackend((await client.network.listAgents({ signal: ctx.signal })).data);
+      } catch (e) {
+        if (!isTroubleshooterError(e, 'Forbidden') && !isTroubleshooterError(e, 'NotFound')) throw e;
+        this.backend = detectNetworkBackend(undefined);
+      }
+    }
+    const backend = () => this.backend;
+    if (!this.routers) {
+      this.routers = new PagedFolderNode<Router>(
+        `${this.id}/routers`, 'Routers',
+        new PagedList((r) => r.id, neutronPager(client, 'routers', parseRouter), this.pageSize),
+        (r) => r.id,
+        (r, old) => {
+          if (old instanceof RouterNode) {
+            old.router = r;
+            return old;
+          }
+          return new RouterNode(this.cloud, r, backend);
+        },
+        () => new PlaceholderNode(`${this.id}/routers/empty`, 'No routers', client.isAdmin ? 'The cloud has no routers.' : 'This project has no routers.'),
+        { icon: 'router', tooltip: 'Routers → the L3 agents hosting them → the namespaces on those hosts.' },
+      );
+      this.floatingIps = new PagedFolderNode<FloatingIp>(
+        `${this.id}/floatingips`, 'Floating IPs',
+        new PagedList((f) => f.id, neutronPager(client, 'floatingips', parseFloatingIp), this.pageSize),
+        (f) => f.id,
+        (f, old) => {
+          if (old instanceof FloatingIpNode) {
+            old.fip = f;
+            return old;
+          }
+          return new FloatingIpNode(this.cloud, f, backend);
+        },
+        () => new PlaceholderNode(`${this.id}/floatingips/empty`, 'No floating IPs', client.isAdmin ? 'The cloud has no floating IPs.' : 'This project has no floating IPs.'),
+        { icon: 'globe', tooltip: 'Floating IPs → router, fixed IP, port and the NAT rules that implement them.' },
+      );
+    }
+    const out: ExplorerNode[] = [];
+    if (this.backend.kind === 'ovn') out.push(new PlaceholderNode(`${this.id}/backend`, 'ML2/OVN: no router namespaces', this.backend.reason, 'info'));
+    else if (this.backend.kind === 'none') out.push(new PlaceholderNode(`${this.id}/backend`, 'No L3 agents visible', this.backend.reason, 'info'));
+    out.push(this.routers, this.floatingIps!);
+    return out;
+  }
+
+  override async refresh(ctx: NodeContext): Promise<void> {
+    forgetHostNamespaces();
+    this.backend = undefined;
+    await Promise.all([this.routers?.list.loaded && this.routers.refresh(ctx), this.floatingIps?.list.loaded && this.floatingIps.refresh(ctx)]);
+  }
+
+  override async poll(ctx: NodeContext): Promise<void> {
+    await Promise.all([this.routers?.list.loaded && this.routers.refresh(ctx), this.floatingIps?.list.loaded && this.floatingIps.refresh(ctx)]);
+    if (this.routers) ctx.changed(this.routers);
+    if (this.floatingIps) ctx.changed(this.floatingIps);
+  }
+}
