@@ -143,5 +143,5 @@ export function explainSighting(s: NamespaceSighting): string {
   if (s.name.startsWith('net:[')) {
     return `Seen by "lsns -t net" only: an anonymous namespace (no name under /run/netns), held by ${s.nprocs ?? '?'} process${s.nprocs === 1 ? '' : 'es'}${s.command ? ` such as "${s.command}"` : ''} — typically a container; "ip netns" lists named namespaces only.`;
   }
-  return 'Seen by "lsns -t net" only: lsns found its bind mount (NSFS) but "ip netns" did not list it — it may be mounted outside /run/netns, or was created between the two calls.';
+  return 'Seen by "lsns -t net" only: its bind mount (NSFS) exists, but "ip netns" does not list it — the mount is hidden under another mount on /run/netns, lies outside /run/netns, or the namespace was created between the two calls.';
 }
