@@ -1,0 +1,117 @@
+// Runs inside the real extension host against the lab: the click-an-instance journey of the logs feature,
+// and follow mode (a line written to a compute log afterwards appears in the open document).
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../../src/extension';
+import { recordMetric } from '../support/metrics';
+
+/** Appends a line to a file on a lab host: the text goes through stdin, the remote command is a constant. */
+function appendOverSsh(config: string, host: string, file: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ssh', ['-F', config, host, `cat >> ${file}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${host} failed (${code}): ${err}`))));
+    p.stdin.end(`${line}\n`);
+  });
+}
+const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
+
+function labEnv(): Record<string, string> | undefined {
+  // out/test/extension/suite → repo root
+  const file = join(__dirname, '..', '..', '..', '..', '.lab', 'env');
+  if (!existsSync(file)) return undefined;
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
+  }
+  return env;
+}
+
+async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('correlated logs (lab)', function () {
+  this.timeout(240_000);
+  let api: ExtensionApi;
+  let env: Record<string, string>;
+
+  before(async function () {
+    const e = labEnv();
+    if (!e) {
+      console.log('    (skipped: the lab is not up — .lab/env is missing)');
+      this.skip();
+    }
+    env = e!;
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!;
+    api = await ext.activate();
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('an instance that was live-migrated: its story from the API host and both compute hosts, then followed live', async () => {
+    const client = await (await import('../../../src/core/openstack/client')).OpenStackClient.connect(
+      (await import('../../../src/core/openstack/clouds-config')).loadCloudConfig('lab', { env: { ...process.env, OS_CLIENT_CONFIG_FILE: env.OS_CLIENT_CONFIG_FILE } }),
+      { timeoutMs: 30_000 },
+    );
+    const migrations = await client.compute.listMigrations({});
+    const done = migrations.data.find((m) => m.migrationType === 'live-migration' && m.status === 'completed' && m.destCompute);
+    assert.ok(done, 'the lab seeds a completed live migration');
+    const server = (await client.compute.getServer(done.instanceUuid)).data;
+    client.dispose();
+
+    const t0 = performance.now();
+    const { editor, session } = await api.logs.open({ server: server.id, cloud: 'lab', follow: true }, server.name);
+    await session.searched;
+    recordMetric('instanceLogsFirstSearchMs', Math.round(performance.now() - t0));
+    const text = await until('the correlated lines', 30_000, () => {
+      const t = editor.document.getText();
+      return /\| .*nova\.compute/.test(t) ? t : undefined;
+    });
+    assert.equal(editor.document.languageId, 'openstack-log');
+    assert.match(text, /^# hosts: .*controller ✓/m);
+    assert.match(text, new RegExp(`^controller\\s+nova-api\\s+\\|`, 'm'), 'nova-api lines of the controller');
+    assert.match(text, new RegExp(`^${done.sourceCompute}\\s+nova-compute\\s+\\|.*${server.id}`, 'm'), 'source compute lines');
+    assert.match(text, new RegExp(`^${done.destCompute}\\s+nova-compute\\s+\\|.*${server.id}`, 'm'), 'destination compute lines');
+
+    // Follow mode: a line written on the current host afterwards shows up in the open document.
+    await until('follow mode', 30_000, () => session.following);
+    await new Promise((r) => setTimeout(r, 2000)); // tail -F needs to be attached on the host
+    const marker = `follow-probe-${Date.now()}`;
+    const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '').slice(0, 23);
+    const line = `${stamp} 4242 INFO nova.compute.manager [None req-00000000-0000-4000-8000-000000000001 - - - - - -] [instance: ${server.id}] ${marker}`;
+    const t1 = performance.now();
+    await appendOverSsh(env.LAB_SSH_CONFIG, server.host ?? done.destCompute!, '/var/log/nova/nova-compute.log', line);
+    await until('the appended line', 60_000, () => editor.document.getText().includes(marker));
+    recordMetric('followLatencyMs', Math.round(performance.now() - t1));
+
+    // Closing the document ends the remote processes of the session.
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await until('the session to stop', 10_000, () => session.signal.aborted);
+  });
+
+  it('a request id that is not req-<uuid> is refused with a clear message and nothing runs', async () => {
+    await assert.rejects(
+      () => Promise.resolve(api.logs.open({ request: 'req-123; rm -rf /', cloud: 'lab' }, 'bad')).then(async ({ session }) => {
+        await session.searched;
+        const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === session.uri.toString())!;
+        throw new Error(doc.getText());
+      }),
+      /Expected a request id|req-<uuid>/,
+    );
+  });
+});

@@ -1,0 +1,61 @@
+import * as assert from 'node:assert/strict';
+import { planInstanceLogs, planRequestLogs, type HostMapping } from '../../../src/core/journeys/log-plan';
+import { correlate } from '../../../src/core/logs/correlate';
+import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
+import { OpenStackClient } from '../../../src/core/openstack/client';
+import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
+import { SshPool } from '../../../src/core/remote/pool';
+import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
+import { ensureLab } from '../../support/lab';
+
+/**
+ * The central journey against the lab, without VS Code: an instance that was live-migrated → its plan (keys, hosts
+ * from the catalog, services and agents, mapped to the lab's ssh aliases) → one search per host over the pool →
+ * lines of the API host and of both compute hosts, merged by time.
+ */
+describe('journey: instance → correlated logs (lab)', function () {
+  this.timeout(180_000);
+  let client: OpenStackClient;
+  let pool: SshPool;
+  let mapping: HostMapping;
+
+  before(async () => {
+    const env = ensureLab();
+    const cfgEnv = { ...process.env, OS_CLIENT_CONFIG_FILE: env.OS_CLIENT_CONFIG_FILE };
+    client = await OpenStackClient.connect(loadCloudConfig('lab', { env: cfgEnv }), { timeoutMs: 30_000 });
+    const resolver = new SshConfigResolver({ configFile: env.LAB_SSH_CONFIG });
+    pool = new SshPool({ resolve: (a) => resolver.resolve(a) });
+    mapping = {
+      mapHost: (h) => h,
+      aliasForAddress: (addr) => resolver.aliases().find((a) => { const t = resolver.resolve(a); return !t.jump && t.hostName === addr; }),
+      known: (a) => resolver.aliases().includes(a),
+    };
+  });
+  after(() => {
+    pool?.dispose();
+    client?.dispose();
+  });
+
+  it('finds every host of the cloud: API endpoints by address, services and agents by name', async () => {
+    const plan = await planRequestLogs(client, 'req-00000000-0000-4000-8000-000000000000', mapping);
+    const aliases = plan.hosts.map((h) => h.alias).sort();
+    assert.deepEqual(aliases, ['compute1', 'compute2', 'controller', 'network1']);
+    assert.match(plan.hosts.find((h) => h.alias === 'controller')!.role, /compute API/);
+  });
+
+  it('a live-migrated instance: lines of nova-api (controller) and nova-compute on both hosts, in time order', async () => {
+    const migrations = await client.compute.listMigrations({});
+    const done = migrations.data.find((m) => m.migrationType === 'live-migration' && m.status === 'completed' && m.sourceCompute && m.destCompute);
+    assert.ok(done, 'the lab seeds one completed live migration');
+    const plan = await planInstanceLogs(client, done.instanceUuid, mapping);
+    assert.ok(plan.keys.some((k) => k.kind === 'request'), 'instance actions give request ids');
+    const hosts = plan.hosts.map((h) => ({ runner: new PoolHostRunner(pool, h.alias, h.alias) }));
+    const result = await correlate(plan.keys, hosts, { instanceUuid: plan.instanceUuid, instanceName: plan.instanceName });
+    const seen = new Set(result.entries.map((e) => `${e.host} ${e.service}`));
+    assert.ok(seen.has('controller nova-api'), `nova-api lines expected, got ${[...seen].join(', ')}`);
+    assert.ok(seen.has(`${done.sourceCompute} nova-compute`), `source compute lines expected, got ${[...seen].join(', ')}`);
+    assert.ok(seen.has(`${done.destCompute} nova-compute`), `destination compute lines expected, got ${[...seen].join(', ')}`);
+    for (let i = 1; i < result.entries.length; i++) assert.ok(result.entries[i - 1].ts <= result.entries[i].ts, 'merged by time');
+    assert.ok(result.hosts.every((h) => h.ok), JSON.stringify(result.hosts.filter((h) => !h.ok)));
+  });
+});
