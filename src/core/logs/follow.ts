@@ -100,6 +100,14 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
     return b;
   };
   let current = '';
+  let fileCount = -1;
+  let announced = false;
+  const headers = new Set<string>();
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    opts.onEvent?.({ type: 'following', host });
+  };
   try {
     await h.runner.stream(argv, {
       signal: opts.signal,
@@ -108,6 +116,11 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
         if (l.kind === 'header') {
           builders.get(current)?.break();
           current = l.file;
+          // tail prints each file's header once it has opened it: all open → following
+          if (!headers.has(l.file)) {
+            headers.add(l.file);
+            if (headers.size === fileCount && !announced) announce();
+          }
           return;
         }
         if (l.kind === 'separator') {
@@ -115,7 +128,9 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
           return;
         }
         if (l.kind === 'other') {
-          if (l.text === 'READY') opts.onEvent?.({ type: 'following', host });
+          const files = /^FILES (\d+)$/.exec(l.text);
+          if (files) fileCount = Number(files[1]);
+          else if (l.text === 'READY') announce();
           else {
             const w = classifyStderr(l.text, mapPath);
             if (w) opts.onEvent?.({ type: 'warning', warning: { host, file: w.file, message: redact(w.message) } });

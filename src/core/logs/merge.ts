@@ -67,8 +67,6 @@ export function sortStable(entries: LogEntry[]): LogEntry[] {
  */
 export class MergedLog {
   private entries: LogEntry[] = [];
-  private seqs: number[] = [];
-  private seq = 0;
   dropped = 0;
 
   constructor(readonly capacity = 50_000) {}
@@ -77,9 +75,8 @@ export class MergedLog {
     return this.entries.length;
   }
 
-  /** Inserts in time order; equal timestamps keep arrival order. Returns the indexes where entries landed. */
+  /** Inserts in time order; equal timestamps keep arrival order. Returns the index where the entry landed (-1: dropped). */
   add(entry: LogEntry): number {
-    const s = this.seq++;
     let i = this.entries.length;
     if (i > 0 && this.entries[i - 1].ts > entry.ts) {
       // binary search for the first entry with ts > entry.ts
@@ -93,15 +90,13 @@ export class MergedLog {
       i = lo;
     }
     this.entries.splice(i, 0, entry);
-    this.seqs.splice(i, 0, s);
     if (this.entries.length > this.capacity) {
       const n = this.entries.length - this.capacity;
       this.entries.splice(0, n);
-      this.seqs.splice(0, n);
       this.dropped += n;
       i -= n;
     }
-    return i;
+    return i < 0 ? -1 : i;
   }
 
   all(): readonly LogEntry[] {
@@ -110,7 +105,6 @@ export class MergedLog {
 
   clear(): void {
     this.entries = [];
-    this.seqs = [];
   }
 }
 

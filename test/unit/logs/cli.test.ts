@@ -1,0 +1,62 @@
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { main } from '../../../src/cli/main';
+import { MemoryLogger } from '../../../src/core/log';
+
+const labSample = join(__dirname, '..', '..', 'fixtures', 'logs', 'lab-sample');
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, {
+    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
+    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
+    log: new MemoryLogger(),
+    signal: new AbortController().signal,
+  });
+  return { code, out, err };
+}
+
+describe('cli: logs correlate', function () {
+  this.timeout(30_000);
+  it('prints the merged lines of a request from a local folder', async () => {
+    const r = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a', '--dir', labSample]);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trimEnd().split('\n');
+    assert.equal(lines.length, 6);
+    assert.match(lines[0], /^controller nova-api {7}\| 2026-11-25 19:33:28\.731 8170 INFO nova\.osapi_compute\.wsgi\.server \[None req-88b18c48/);
+    assert.match(lines[5], /^compute1 {3}nova-compute {3}\| 2026-11-25 19:33:32\.141 .* Migrating instance to compute2 finished successfully\.$/);
+  });
+
+  it('--json gives entries with host, service, ids and epoch microseconds', async () => {
+    const r = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a', '--dir', labSample, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out) as { keys: { value: string }[]; entries: { host: string; service: string; ts: number; globalRequestId?: string; requestId?: string }[] };
+    assert.equal(doc.entries.length, 6);
+    const neutron = doc.entries.find((e) => e.service === 'neutron-server')!;
+    assert.equal(neutron.globalRequestId, 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a');
+    assert.equal(neutron.requestId, 'req-08bbdb71-a191-4d77-84f0-a76611018353');
+    assert.equal(neutron.ts, Date.parse('2026-11-25T19:33:29.608Z') * 1000);
+  });
+
+  it('an instance uuid finds that instance\'s lines; --tz shifts naive times', async () => {
+    const r = await cli(['logs', 'correlate', '08d03d45-9ee9-4c5e-a9d0-b8a195ab7d83', '--dir', labSample, '--json', '--tz', 'Europe/Berlin']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out) as { entries: { ts: number; lines: string[] }[] };
+    assert.ok(doc.entries.length >= 5);
+    const claim = doc.entries.find((e) => e.lines[0].includes('Claim successful'))!;
+    assert.equal(claim.ts, Date.parse('2026-11-25T18:33:16.237Z') * 1000);
+  });
+
+  it('exit 2 and one clear line for a bad id or missing hosts', async () => {
+    const bad = await cli(['logs', 'correlate', 'req-123', '--dir', labSample]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.err.trim(), 'Error: Not a request id (expected req- followed by a UUID, like req-5f2adc28-1772-480e-a35c-c12ec08b94d7): "req-123".');
+    const none = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a']);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /Pass --dir DIR for a local folder, or --hosts/);
+    const missing = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a', '--dir', join(labSample, 'nope')]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.err, /No such folder: ".*nope"\./);
+  });
+});
