@@ -178,3 +178,37 @@ describe('namespaces: document', () => {
     }
   });
 });
+
+describe('namespaces: outputs captured from the lab network node', () => {
+  it('parses the real iptables-save of a qrouter- and finds its floating IP rules', () => {
+    const save = parseIptablesSave(fx('lab-iptables-save-nat.txt'));
+    const dnat = save.rules.find((r) => r.chain === 'neutron-l3-agent-PREROUTING' && r.opts['-j'] === 'DNAT')!;
+    const fip = dnat.opts['-d'].replace('/32', '');
+    const fixed = dnat.opts['--to-destination'];
+    const r = floatingIpRules(save, fip, fixed);
+    assert.deepEqual(r.missing, []);
+    assert.equal(r.found.length, 3);
+    assert.deepEqual(natWiring(save).problems, []);
+    // the router's default SNAT to its gateway address is not mistaken for a floating IP rule
+    const gw = save.rules.find((r) => r.chain === 'neutron-l3-agent-snat' && r.opts['-o'])!.opts['--to-source'];
+    assert.equal(floatingIpRules(save, gw, fixed).found.length, 0);
+  });
+
+  it('parses the real ip netns list, lsns JSON, ip -d addr, route and rule', () => {
+    const netns = parseIpNetnsList(fx('lab-ip-netns-list.txt'));
+    assert.ok(netns.length >= 1 && netns.every((n) => n.name.startsWith('qrouter-') && n.id !== undefined));
+    const lsns = parseLsnsJson(fx('lab-lsns-net.json'));
+    const merged = mergeSightings(netns, lsns);
+    for (const n of netns) assert.ok(merged.find((m) => m.name === n.name)?.byIpNetns);
+    assert.ok(merged.some((m) => m.byLsns && !m.byIpNetns), 'namespaces only lsns sees (held by processes, not under this /run/netns)');
+    const ifs = parseIpAddr(fx('lab-ip-d-addr.txt'));
+    const qg = ifs.find((i) => i.name.startsWith('qg-'));
+    const qr = ifs.find((i) => i.name.startsWith('qr-'));
+    assert.ok(qg && qr, 'qg- and qr- devices');
+    assert.equal(qg.kind, 'veth');
+    assert.ok(qg.addresses.some((a) => a.family === 'inet'));
+    const routes = parseIpRoute(fx('lab-ip-route.txt'));
+    assert.ok(routes.some((r) => r.dev === qr.name), 'a route through the qr- device');
+    assert.ok(parseIpRule(fx('lab-ip-rule.txt')).some((r) => r.table === 'main'));
+  });
+});
