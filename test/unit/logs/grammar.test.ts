@@ -15,7 +15,11 @@ describe('syntaxes/openstack-log.tmLanguage.json', () => {
     assert.equal(grammar.scopeName, 'source.openstack-log');
     const all: string[] = [];
     const walk = (o: unknown) => {
-      if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) (k === 'match' && typeof v === 'string' ? all.push(v) : walk(v));
+      if (!o || typeof o !== 'object') return;
+      for (const [k, v] of Object.entries(o)) {
+        if (k === 'match' && typeof v === 'string') all.push(v);
+        else walk(v);
+      }
     };
     walk(grammar);
     assert.ok(all.length > 15);
