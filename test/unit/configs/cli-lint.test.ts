@@ -1,0 +1,86 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nullLogger } from '../../../src/core/log';
+import { main } from '../../../src/cli/main';
+import { DEBIAN12, fixture } from './helpers';
+
+async function lint(args: string[], cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['lint', ...args], { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), log: nullLogger, signal: new AbortController().signal, env: {}, cwd });
+  return { code, out, err };
+}
+
+describe('configs: `openstack-troubleshooter lint`', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lint-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exit 0 on the Debian defaults (info notes only), read as the host would with --root', async () => {
+    const r = await lint(['--root', DEBIAN12, join(DEBIAN12, 'etc/libvirt/libvirtd.conf'), join(DEBIAN12, 'etc/mysql/mariadb.conf.d/50-server.cnf'), join(DEBIAN12, 'etc/security/limits.conf')]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /libvirtd\.conf:38:1: info libvirt\/tcp-disabled: /);
+    assert.match(r.out, /50-server\.cnf:9:2: info mysql\/max-connections-default: /);
+  });
+
+  it('exit 1 with findings ≥ warning, file:line:col output and --json', async () => {
+    const f = join(dir, 'libvirtd.conf');
+    writeFileSync(f, fixture('etc/libvirt/libvirtd.conf').replace('#listen_tcp = 1', 'listen_tcp = 0').replace('#auth_tcp = "sasl"', 'auth_tcp = "none"'));
+    const r = await lint([f, '--migration-scheme', 'tcp', '--libvirt-model', 'listen', '--root', DEBIAN12]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /libvirtd\.conf:38:1: error libvirt\/tcp-disabled: nova migrates over qemu\+tcp \(port 16509\).* \[fix available\]/);
+    assert.match(r.out, /libvirtd\.conf:191:1: warning libvirt\/auth-tcp-none: /);
+    const j = await lint([f, '--json', '--migration-scheme', 'tcp', '--root', DEBIAN12]);
+    const parsed = JSON.parse(j.out) as { path: string; kind: string; findings: { code: string; range: { start: { line: number } } }[] }[];
+    assert.equal(parsed[0].kind, 'libvirtd');
+    assert.deepEqual(parsed[0].findings.map((x) => [x.code, x.range.start.line]), [['libvirt/tcp-disabled', 37], ['libvirt/auth-tcp-none', 190]]);
+  });
+
+  it('exit 2 on usage errors, 3 on a file it cannot read (and says why)', async () => {
+    assert.equal((await lint([])).code, 2);
+    const bad = await lint(['--frobnicate', 'x']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /Unknown option "--frobnicate"/);
+    const bin = join(dir, 'my.cnf');
+    writeFileSync(bin, Buffer.from([0, 1, 2, 3]));
+    const r = await lint([bin, join(dir, 'missing.cnf')]);
+    assert.equal(r.code, 3);
+    assert.match(r.err, /my\.cnf: error: The file is binary, not a configuration file/);
+    assert.match(r.err, /missing\.cnf: error: No such file/);
+  });
+
+  it('--fix applies the preferred fixes with a backup; my_print_defaults sees the new value', async () => {
+    const f = join(dir, '50-server.cnf');
+    const before = fixture('etc/mysql/mariadb.conf.d/50-server.cnf').replace('#max_connections        = 100', 'max_connections        = 151');
+    writeFileSync(f, before);
+    const r = await lint([f, '--fix', '--root', DEBIAN12]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /fixed \(backup: .*50-server\.cnf\.bak-\d{8}T\d{6}Z\)/);
+    assert.ok(readFileSync(f, 'utf8').includes('max_connections        = 4096\n'));
+    const backup = readdirSync(dir).find((n) => n.includes('.bak-'))!;
+    assert.equal(readFileSync(join(dir, backup), 'utf8'), before);
+    try {
+      const shown = execFileSync('my_print_defaults', [`--defaults-file=${f}`, 'mysqld'], { encoding: 'utf8' });
+      assert.match(shown, /^--max_connections=4096$/m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  });
+
+  it('--fix creates the drop-in a limits.conf finding asks for, below --root, and prints the restart', async () => {
+    execFileSync('cp', ['-a', `${DEBIAN12}/.`, dir]);
+    const limits = join(dir, 'etc/security/limits.conf');
+    writeFileSync(limits, fixture('etc/security/limits.conf').replace('# End of file', 'mysql - nofile 1024\n# End of file'));
+    const r = await lint([limits, '--fix', '--root', dir, '--max-connections', '4096']);
+    assert.equal(readFileSync(join(dir, 'etc/systemd/system/mariadb.service.d/limits.conf'), 'utf8'), '[Service]\nLimitNOFILE=32768\n');
+    assert.match(r.out, /Then run on the host:\n {2}sudo systemctl daemon-reload\n {2}sudo systemctl restart mariadb/);
+    // limits.conf itself is left as it was: the drop-in is what a service obeys; the warning stays visible.
+    assert.equal(r.code, 1);
+    assert.match(r.out, /warning limits\/nofile-too-low/);
+  });
+});
