@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { withDeadline } from '../deadline';
 import { errorMessage, isCancelled, isTroubleshooterError, type ErrorCode } from '../errors';
 import { logCall, nullLogger, redact, type Logger } from '../log';
@@ -38,11 +39,14 @@ export function gatherContext(
   opts: { signal?: AbortSignal; logger?: Logger; progress?: ProgressSink; commandTimeoutMs?: number; deadlineMs?: number } = {},
 ): GatherContext {
   const deadlineMs = opts.deadlineMs ?? 120_000;
+  const signal = opts.signal ?? new AbortController().signal;
+  // Many commands run at once, each listening for cancellation on the same signal.
+  setMaxListeners(200, signal);
   return {
     deadlineMs,
     deadlineAt: performance.now() + deadlineMs,
     exec,
-    signal: opts.signal ?? new AbortController().signal,
+    signal,
     logger: opts.logger ?? nullLogger,
     progress: opts.progress ?? (() => {}),
     commandTimeoutMs: opts.commandTimeoutMs ?? 30_000,
