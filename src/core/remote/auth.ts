@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { OpenSSHAgent, utils, type ParsedKey } from 'ssh2';
@@ -17,7 +18,7 @@ export interface PassphraseProvider {
 
 const ENCRYPTED = /encrypted|passphrase|bad decrypt/i;
 
-/** Parsed private keys, by path + mtime, so a reconnect never asks for the passphrase again. */
+/** Parsed private keys, by path + content hash, so a reconnect never asks for the passphrase again. */
 export class KeyCache {
   private readonly keys = new Map<string, ParsedKey>();
 
@@ -30,7 +31,7 @@ export class KeyCache {
     pause: <T>(p: () => Promise<T>) => Promise<T>): Promise<ParsedKey | undefined> {
     if (!existsSync(file)) return undefined;
     const data = await readFile(file);
-    const cacheKey = `${file}\0${data.length}\0${data.subarray(0, 64).toString('base64')}`;
+    const cacheKey = `${file}\0${createHash('sha256').update(data).digest('hex')}`;
     const cached = this.keys.get(cacheKey);
     if (cached) return cached;
     let parsed = first(utils.parseKey(data));

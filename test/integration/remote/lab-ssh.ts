@@ -49,7 +49,8 @@ export class OwnSshd {
   private proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'ost-sshd-'));
 
-  constructor(readonly host: string, readonly address: string, readonly port: number) {}
+  /** `extra`: sshd_config lines put first (first value wins), e.g. `SetEnv SHLVL=1`. */
+  constructor(readonly host: string, readonly address: string, readonly port: number, readonly extra: string[] = []) {}
 
   get netns() {
     return `osl-${this.host}`;
@@ -60,7 +61,7 @@ export class OwnSshd {
     const base = readFileSync(join(hostDir, 'sshd_config'), 'utf8').split('\n')
       .filter((l) => !/^\s*(Port|ListenAddress|PidFile)\b/i.test(l));
     const conf = join(this.dir, 'sshd_config');
-    writeFileSync(conf, [`Port ${this.port}`, `ListenAddress ${this.address}`, `PidFile ${join(this.dir, 'sshd.pid')}`, ...base].join('\n'));
+    writeFileSync(conf, [...this.extra, `Port ${this.port}`, `ListenAddress ${this.address}`, `PidFile ${join(this.dir, 'sshd.pid')}`, ...base].join('\n'));
     this.proc = spawn('ip', ['netns', 'exec', this.netns, '/usr/sbin/sshd', '-D', '-e', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     this.proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
