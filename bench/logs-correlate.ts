@@ -1,0 +1,188 @@
+/**
+ * One request id across the four lab hosts, each with a large nova-compute log (BENCH_LOG_MB per host, default
+ * 1024 = 1 GiB), made on the host by replaying the real lines of the shared fixture (RHEL-OSP nova-compute.log
+ * of a live migration) with new timestamps; the request's lines are sprinkled through it. Files live in
+ * /var/log/bench/ of each host's own /var/log view and are deleted at the end.
+ *
+ * Measured in one run (median of BENCH_RUNS, default 3), page cache warm for every way:
+ *   ours            correlate() over the ssh2 pool (a new pool: connect included), all hosts in parallel, merged
+ *   ours-warm       the same with the pool already connected (the extension's second query)
+ *   host-grep       each host's own `LC_ALL=C grep -F KEY FILE` timed on that host alone; the slowest one
+ *   host-grep-par   the four hosts' own greps started at the same time (this machine has 2 cores shared by all
+ *                   four "hosts", so this is the fair floor for any parallel search here)
+ *   ssh-loop        `for h in hosts; do ssh -F .lab/ssh/config $h grep -F KEY FILE; done` (OpenSSH, sequential)
+ * and our side's peak RSS (process maxRSS, and the RSS sampled during `ours`).
+ *
+ * Writes bench/results/logs-correlate.json.   BENCH_LOG_MB=64 npx tsx bench/logs-correlate.ts
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { correlate } from '../src/core/logs/correlate';
+import { PoolHostRunner } from '../src/core/logs/pool-host-runner';
+import { SshPool } from '../src/core/remote/pool';
+import { SshConfigResolver } from '../src/core/remote/ssh-config';
+import { labEnv, repoRoot, sharedFixtures } from '../test/support/lab';
+
+const exec = promisify(execFile);
+const HOSTS = ['controller', 'compute1', 'compute2', 'network1'];
+const MB = Number(process.env.BENCH_LOG_MB ?? 1024);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const KEY = 'req-b3c4e5f6-0718-4293-a4b5-c6d7e8f90a1b';
+const DIR = '/var/log/bench';
+const FILE = `${DIR}/nova-compute.log`;
+const MATCHES_PER_HOST = 25;
+
+const env = labEnv();
+const sshConfig = env.LAB_SSH_CONFIG;
+
+function ssh(host: string, script: string, input?: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const quoted = ['sh', '-c', script, 'sh', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('ssh', ['-F', sshConfig, host, quoted], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ssh ${host}: exit ${code}: ${err.trim()}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** The seed: the fixture's lines without their timestamps (continuation lines as they are). */
+function seed(): string {
+  const dir = sharedFixtures('real-logs', 'live-migration-two-computes');
+  if (!dir) throw new Error('bench needs ../shared/fixtures/real-logs');
+  const text = readFileSync(join(dir, 'hp-ms-01-c29', 'var', 'log', 'nova', 'nova-compute.log'), 'utf8');
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} /.test(l) ? `T${l.slice(23)}` : `C${l}`))
+    .join('\n');
+}
+
+/** awk on the host: replays the seed with 1 ms steps until `bytes`, with the key's lines spread evenly. */
+const GENERATE = `
+set -e
+mkdir -p ${DIR}
+cat > ${DIR}/seed.txt
+awk -v target="$1" -v key="$2" -v every="$3" '
+  { s[n++] = $0 }
+  END {
+    ms = 0; bytes = 0; k = 0
+    while (bytes < target) {
+      for (i = 0; i < n && bytes < target; i++) {
+        ms++
+        t = ms; msec = t % 1000; t = int(t / 1000); sec = t % 60; t = int(t / 60); min = t % 60; t = int(t / 60); hr = (6 + t) % 24
+        ts = sprintf("2026-11-25 %02d:%02d:%02d.%03d", hr, min, sec, msec)
+        if (substr(s[i], 1, 1) == "T") line = ts substr(s[i], 2); else line = substr(s[i], 2)
+        if (++k % every == 0) line = ts " 4242 INFO nova.compute.manager [None " key " - - - - - -] [instance: 08d03d45-9ee9-4c5e-a9d0-b8a195ab7d83] Live migration step " k
+        print line
+        bytes += length(line) + 1
+      }
+    }
+  }' ${DIR}/seed.txt > ${FILE}
+rm -f ${DIR}/seed.txt
+wc -c < ${FILE}
+`;
+
+async function generate(): Promise<number[]> {
+  const text = seed();
+  const bytes = MB * 1024 * 1024;
+  const avgLine = text.length / text.split('\n').length;
+  const every = Math.max(10, Math.floor(bytes / avgLine / MATCHES_PER_HOST));
+  return Promise.all(HOSTS.map(async (h) => Number((await ssh(h, GENERATE, text, String(bytes), KEY, String(every))).trim())));
+}
+
+const TIMED_GREP = `s=$(date +%s%N); LC_ALL=C grep -F -e "$1" -- "$2" > /dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
+
+async function hostGrep(host: string): Promise<number> {
+  return Number((await ssh(host, TIMED_GREP, undefined, KEY, FILE)).trim());
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const v = await f();
+  return [performance.now() - t0, v];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function ours(pool: SshPool): Promise<number> {
+  const r = await correlate([{ kind: 'request', value: KEY }], HOSTS.map((h) => ({ runner: new PoolHostRunner(pool, h) })), {
+    settings: { dirs: [DIR] },
+  });
+  if (!r.hosts.every((h) => h.ok)) throw new Error(JSON.stringify(r.hosts.filter((h) => !h.ok)));
+  return r.entries.length;
+}
+
+async function main() {
+  const resolver = new SshConfigResolver({ configFile: sshConfig, env: {} });
+  console.log(`generating ${MB} MiB of replayed nova-compute lines on ${HOSTS.join(', ')}…`);
+  const [genMs, sizes] = await timed(generate);
+  console.log(`generated ${sizes.map((s) => (s / 1048576).toFixed(0)).join(' + ')} MiB in ${(genMs / 1000).toFixed(1)} s`);
+  try {
+    // warm the page cache
+    await Promise.all(HOSTS.map((h) => hostGrep(h)));
+    const results = { ours: [] as number[], oursWarm: [] as number[], hostGrepMax: [] as number[], hostGrepPar: [] as number[], sshLoop: [] as number[] };
+    let rssPeak = 0;
+    let entries = 0;
+    const warmPool = new SshPool({ resolve: (a) => resolver.resolve(a) });
+    await ours(warmPool);
+    for (let run = 0; run < RUNS; run++) {
+      // host's own grep, one host at a time
+      const each: number[] = [];
+      for (const h of HOSTS) each.push(await hostGrep(h));
+      results.hostGrepMax.push(Math.max(...each));
+      // all hosts' greps at once (wall on the slowest host, as measured on the hosts)
+      const par = await Promise.all(HOSTS.map((h) => hostGrep(h)));
+      results.hostGrepPar.push(Math.max(...par));
+      // sequential OpenSSH loop
+      const [loopMs] = await timed(() => exec('sh', ['-c', `for h in ${HOSTS.join(' ')}; do ssh -F "$1" "$h" grep -F -e "$2" -- "$3"; done > /dev/null`, 'sh', sshConfig, KEY, FILE], { maxBuffer: 1 << 26 }));
+      results.sshLoop.push(loopMs);
+      // ours, cold pool
+      const pool = new SshPool({ resolve: (a) => resolver.resolve(a) });
+      const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+      const [ms, n] = await timed(() => ours(pool));
+      clearInterval(sampler);
+      pool.dispose();
+      results.ours.push(ms);
+      entries = n;
+      const [wms] = await timed(() => ours(warmPool));
+      results.oursWarm.push(wms);
+      console.log(`run ${run + 1}: ours ${ms.toFixed(0)} ms (warm ${wms.toFixed(0)}), host grep max ${Math.max(...each)} ms, parallel ${Math.max(...par)} ms, ssh loop ${loopMs.toFixed(0)} ms`);
+    }
+    warmPool.dispose();
+    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof results, number>;
+    const out = {
+      benchmark: 'logs-correlate',
+      date: new Date().toISOString(),
+      machine: { cores: (await exec('nproc')).stdout.trim(), note: 'the four lab hosts are network namespaces sharing this machine\'s cores and disk' },
+      input: { hosts: HOSTS, mibPerHost: sizes.map((s) => Math.round(s / 1048576)), matchesPerHost: MATCHES_PER_HOST, entriesFound: entries, runs: RUNS },
+      medianMs: m,
+      ratios: {
+        oursVsSlowestHostGrep: +(m.ours / m.hostGrepMax).toFixed(2),
+        oursVsParallelHostGreps: +(m.ours / m.hostGrepPar).toFixed(2),
+        oursWarmVsParallelHostGreps: +(m.oursWarm / m.hostGrepPar).toFixed(2),
+        oursVsSequentialSshLoop: +(m.ours / m.sshLoop).toFixed(2),
+      },
+      peakRssMiB: { sampledDuringOurs: Math.round(rssPeak / 1048576), processMaxRss: Math.round(process.resourceUsage().maxRSS / 1024) },
+      targets: { ratioVsSlowestHostGrep: 1.2, rssMiB: 150 },
+      allRunsMs: results,
+    };
+    mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(repoRoot, 'bench', 'results', 'logs-correlate.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log(JSON.stringify({ medianMs: out.medianMs, ratios: out.ratios, peakRssMiB: out.peakRssMiB }, null, 2));
+  } finally {
+    await Promise.all(HOSTS.map((h) => ssh(h, `rm -rf ${DIR}`).catch((e: Error) => console.error(e.message))));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

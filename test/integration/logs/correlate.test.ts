@@ -1,0 +1,169 @@
+import * as assert from 'node:assert/strict';
+import { correlate, type CorrelationResult, type LogHost } from '../../../src/core/logs/correlate';
+import { followLogs } from '../../../src/core/logs/follow';
+import { SshCliHostRunner } from '../../../src/core/logs/host-runner';
+import { renderDocument } from '../../../src/core/logs/merge';
+import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
+import type { LogEntry } from '../../../src/core/logs/types';
+import type { OpenStackClient } from '../../../src/core/openstack/client';
+import type { Server } from '../../../src/core/openstack/types';
+import { SshPool } from '../../../src/core/remote/pool';
+import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
+import { ensureLab } from '../../support/lab';
+import { bootRefs, connectLab, createServer, deleteServer, sleep, uniqueName, waitServer } from '../openstack/lab-cloud';
+
+/**
+ * Correlated logs against the lab's real hosts (sshd per network namespace, each with its own /var/log): a live
+ * migration made here, its request id correlated over the ssh2 pool; a failed boot's error and traceback; follow
+ * mode picking up a line written to compute1's nova-compute.log, and leaving no remote process behind.
+ */
+describe('logs: correlation across the lab hosts (integration)', function () {
+  this.timeout(400_000);
+  const HOSTS = ['controller', 'compute1', 'compute2', 'network1'];
+  let c: OpenStackClient;
+  let pool: SshPool;
+  let sshConfig: string;
+  let server: Server | undefined;
+  let failed: string | undefined;
+  let migrationRequest: string;
+  let result: CorrelationResult;
+  const hosts = (): LogHost[] => HOSTS.map((h) => ({ runner: new PoolHostRunner(pool, h) }));
+
+  before(async () => {
+    const env = ensureLab();
+    sshConfig = env.LAB_SSH_CONFIG;
+    const resolver = new SshConfigResolver({ configFile: sshConfig });
+    pool = new SshPool({ resolve: (a) => resolver.resolve(a) });
+    c = await connectLab('lab');
+    server = await createServer(c, uniqueName('ost-logs'), 'compute1');
+    const res = await c.compute.liveMigrate(server.id, { host: 'compute2' });
+    migrationRequest = res.requestId!;
+    await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute2', 'ACTIVE on compute2');
+    for (let i = 0; i < 60; i++) {
+      const m = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
+      if (m.data[0]?.status === 'completed') break;
+      await sleep(1000);
+    }
+  });
+  after(async () => {
+    if (server) await deleteServer(c, server.id).catch(() => {});
+    if (failed) await deleteServer(c, failed).catch(() => {});
+    pool?.dispose();
+    c?.dispose();
+  });
+
+  it('a live migration: nova-api, nova-scheduler, both nova-computes, neutron and placement by global id, in time order', async () => {
+    const events: string[] = [];
+    result = await correlate([{ kind: 'request', value: migrationRequest }], hosts(), {
+      sinceMs: Date.now() - 3600e3,
+      onEvent: (e) => events.push(e.type === 'host-done' ? `${e.type} ${e.host} ${e.round}` : e.type),
+    });
+    assert.ok(result.hosts.every((h) => h.ok), JSON.stringify(result.hosts.filter((h) => !h.ok)));
+    const seen = new Set(result.entries.map((e) => `${e.host} ${e.service}`));
+    for (const s of ['controller nova-api', 'controller nova-scheduler', 'compute1 nova-compute', 'compute2 nova-compute', 'controller neutron-server', 'controller placement-api']) {
+      assert.ok(seen.has(s), `${s} expected, got ${[...seen].join(', ')}`);
+    }
+    const byGlobal = result.entries.filter((e) => e.globalRequestId === migrationRequest);
+    assert.ok(byGlobal.some((e) => e.service === 'neutron-server') && byGlobal.some((e) => e.service === 'placement-api'));
+    const locals = new Set(byGlobal.map((e) => e.requestId));
+    assert.ok([...locals].every((l) => result.keys.some((k) => k.value === l)), 'their local ids were searched in a second round');
+    for (let i = 1; i < result.entries.length; i++) assert.ok(result.entries[i - 1].ts <= result.entries[i].ts, `entry ${i} out of order`);
+    const doc = renderDocument(result.entries);
+    assert.match(doc, new RegExp(`^controller nova-api +\\| \\S+ \\S+ \\d+ INFO nova\\.osapi_compute\\.wsgi\\.server \\[None ${migrationRequest} `, 'm'));
+    assert.ok(events.includes('host-done compute1 1') && events.includes('host-done network1 1'), 'per-host progress');
+  });
+
+  it('the OpenSSH fallback runner finds the same lines', async () => {
+    const viaCli = await correlate([{ kind: 'request', value: migrationRequest }], HOSTS.map((h) => ({ runner: new SshCliHostRunner(h, sshConfig) })), {
+      sinceMs: Date.now() - 3600e3,
+    });
+    const key = (e: LogEntry) => `${e.host} ${e.file} ${e.lineNo}`;
+    assert.deepEqual(viaCli.entries.map(key), result.entries.map(key));
+  });
+
+  it('a host that cannot be reached is reported inline, the others answer', async () => {
+    const resolver = new SshConfigResolver({ configFile: sshConfig });
+    const broken = new SshPool({ resolve: (a) => ({ ...resolver.resolve('compute1'), alias: a, hostName: '198.18.0.99', connectTimeoutMs: 2000, key: 'nowhere' }), connectTimeoutMs: 2000 });
+    try {
+      const errors: string[] = [];
+      const r = await correlate([{ kind: 'request', value: migrationRequest }], [...hosts(), { runner: new PoolHostRunner(broken, 'compute9') }], {
+        sinceMs: Date.now() - 3600e3,
+        onEvent: (e) => e.type === 'host-error' && errors.push(`${e.host} ${e.code}`),
+      });
+      assert.equal(errors.length, 1, errors.join());
+      assert.match(errors[0], /^compute9 (HostUnreachable|Timeout)$/);
+      assert.equal(r.entries.length, result.entries.length);
+    } finally {
+      broken.dispose();
+    }
+  });
+
+  it('a failed boot: the ERROR line and its traceback are one entry', async () => {
+    const refs = await bootRefs(c);
+    const flavors = (await c.compute.client.get('/flavors')).body as { flavors: { id: string; name: string }[] };
+    const huge = flavors.flavors.find((f) => f.name === 'm1.huge');
+    assert.ok(huge, 'the lab seeds m1.huge to provoke NoValidHost');
+    const res = await c.compute.client.call('POST', '/servers', {
+      json: { server: { name: uniqueName('ost-logs-fail'), flavorRef: huge.id, imageRef: refs.imageId, networks: [{ uuid: refs.networkId }] } },
+    });
+    failed = (res.body as { server: { id: string } }).server.id;
+    await waitServer(c, failed, (s) => s.status === 'ERROR', 'ERROR', 120_000).catch((e: Error) => {
+      if (!/went to ERROR/.test(e.message)) throw e;
+    });
+    const action = (await c.compute.listInstanceActions(failed)).data.find((a) => a.action === 'create')!;
+    let r: CorrelationResult | undefined;
+    for (let i = 0; i < 10; i++) {
+      r = await correlate([{ kind: 'request', value: action.requestId }], hosts(), { sinceMs: Date.now() - 3600e3 });
+      if (r.entries.some((e) => e.service === 'nova-conductor' && e.level === 'ERROR')) break;
+      await sleep(1000);
+    }
+    const err = r!.entries.find((e) => e.service === 'nova-conductor' && e.level === 'ERROR')!;
+    assert.ok(err, renderDocument(r!.entries));
+    assert.match(err.lines[0], /Failed to schedule instances: .*NoValidHost/);
+    assert.ok(err.lines.length > 5, `traceback lines in the same entry:\n${err.lines.join('\n')}`);
+    assert.ok(err.lines.some((l) => /Traceback \(most recent call last\)/.test(l)));
+    assert.ok(err.lines.slice(1).every((l) => !l.includes(action.requestId)), 'the traceback lines do not carry the id: they came from the context');
+  });
+
+  it('follow: a line written to compute1\'s nova-compute.log appears; stopping leaves no tail on the host', async () => {
+    const ctrl = new AbortController();
+    const id = migrationRequest;
+    const marker = `follow-test-${process.pid}-${Date.now()}`;
+    const got: LogEntry[] = [];
+    const runners = hosts();
+    const compute1 = runners.find((h) => h.runner.host === 'compute1')!;
+    const following = new Set<string>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line within 60 s (following: ${[...following].join(', ')})`)), 60_000);
+        followLogs(runners, [{ kind: 'request', value: id }], {
+          signal: ctrl.signal,
+          onEntries: (es) => {
+            got.push(...es);
+            if (got.some((e) => e.lines[0].includes(marker))) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          onEvent: (e) => {
+            if (e.type !== 'following') return;
+            following.add(e.host);
+            if (e.host !== 'compute1') return;
+            const stamp = new Date().toISOString().replace('T', ' ').slice(0, 23);
+            const line = `${stamp} 4242 INFO nova.compute.manager [None ${id} - - - - - -] ${marker}`;
+            compute1.runner.run(['sh', '-c', 'printf "%s\\n" "$1" >> /var/log/nova/nova-compute.log', 'sh', line], { timeoutMs: 20_000 }).catch(reject);
+          },
+        }).catch(reject);
+      });
+      const e = got.find((x) => x.lines[0].includes(marker))!;
+      assert.equal(e.host, 'compute1');
+      assert.equal(e.service, 'nova-compute');
+      assert.equal(e.requestId, id);
+    } finally {
+      ctrl.abort();
+    }
+    await sleep(1500);
+    const ps = await compute1.runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
+    assert.ok(!/tail -v -F/.test(ps.stdout), `tail still runs on compute1:\n${ps.stdout}`);
+  });
+});
