@@ -34,6 +34,11 @@ export interface ConfigFacts {
   serviceNofile?: number;
   /** Where serviceNofile comes from, for messages. */
   serviceNofileSource?: string;
+  /**
+   * The most open files a service can get on this host (systemd: /proc/sys/fs/nr_open; in a container, the
+   * service manager's own hard limit). A drop-in above it makes the service fail to start, so fixes stay below.
+   */
+  nofileCeiling?: number;
   /** The database service's systemd unit name (default `mariadb.service`). */
   dbService?: string;
   /** The Unix user the database runs as (default `mysql`). */

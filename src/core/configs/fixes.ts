@@ -16,9 +16,13 @@ export function daemonReloadAndRestart(service: string): HostCommand[] {
   ];
 }
 
-/** A drop-in value never lowers the service's current limit (MariaDB's own unit ships LimitNOFILE=32768). */
-export function dropInNofile(wanted: number, currentServiceNofile: number | undefined): number {
-  return currentServiceNofile !== undefined && Number.isFinite(currentServiceNofile) ? Math.max(wanted, currentServiceNofile) : wanted;
+/**
+ * A drop-in value never lowers the service's current limit (MariaDB's own unit ships LimitNOFILE=32768) and never
+ * exceeds what the host can grant (a higher LimitNOFILE makes systemd fail to start the service).
+ */
+export function dropInNofile(wanted: number, currentServiceNofile: number | undefined, ceiling?: number): number {
+  const v = currentServiceNofile !== undefined && Number.isFinite(currentServiceNofile) ? Math.max(wanted, currentServiceNofile) : wanted;
+  return ceiling !== undefined && Number.isFinite(ceiling) && ceiling > 0 ? Math.min(v, ceiling) : v;
 }
 
 /** The fix that actually raises a systemd service's open-files limit: a `[Service] LimitNOFILE=` drop-in. */

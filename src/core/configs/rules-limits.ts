@@ -73,7 +73,7 @@ export function lintLimitsConf(text: string, facts: ConfigFacts = {}): Finding[]
         range: e.value.range,
         docUrl: DOCS.mariadbOpenFilesLimit,
         fixes: [
-          limitNofileDropInFix(service, dropInNofile(recommendedNofile(mc), facts.serviceNofile), true),
+          limitNofileDropInFix(service, dropInNofile(recommendedNofile(mc), facts.serviceNofile, facts.nofileCeiling), true),
           { title: `Raise this nofile to ${recommendedNofile(mc)}`, preferred: false, files: [{ edits: [{ range: e.value.range, newText: String(recommendedNofile(mc)) }] }] },
         ],
       });
@@ -90,7 +90,7 @@ export function lintLimitsConf(text: string, facts: ConfigFacts = {}): Finding[]
     message: `limits.conf is applied by pam_limits to login sessions only; systemd services such as ${service} never go through PAM, so their open-files limit is LimitNOFILE in the unit (check with "systemctl show -p LimitNOFILE ${service.replace(/\.service$/, '')}").`,
     range,
     docUrl: DOCS.pamLimits,
-    fixes: [limitNofileDropInFix(service, dropInNofile(value, facts.serviceNofile), true)],
+    fixes: [limitNofileDropInFix(service, dropInNofile(value, facts.serviceNofile, facts.nofileCeiling), true)],
   });
   return out;
 }

@@ -122,7 +122,7 @@ export function lintOptionFile(text: string, facts: ConfigFacts = {}, path = 'my
           message: `[${group}] is read only by the mysqld_safe script; when systemd starts MariaDB, mysqld_safe is not used and "${o.rawName}" does nothing. Set the service's LimitNOFILE in a systemd drop-in instead.`,
           range: lineRange(f, o),
           docUrl: DOCS.mariadbSystemd,
-          fixes: [limitNofileDropInFix(service, dropInNofile(Math.max(parseOptionNumber(o.value) ?? 0, recommendedNofile(facts.maxConnections ?? OPENSTACK_MAX_CONNECTIONS)), facts.serviceNofile))],
+          fixes: [limitNofileDropInFix(service, dropInNofile(Math.max(parseOptionNumber(o.value) ?? 0, recommendedNofile(facts.maxConnections ?? OPENSTACK_MAX_CONNECTIONS)), facts.serviceNofile, facts.nofileCeiling))],
         });
       } else if (!safe && serverOnly) {
         const edits = moveToMysqld(f, o);
@@ -230,16 +230,18 @@ export function lintOptionFile(text: string, facts: ConfigFacts = {}, path = 'my
       if (facts.serviceNofile !== undefined && facts.serviceNofile !== Infinity) {
         const outcome = mariadbFdOutcome({ maxConnections: mc, tableOpenCache: facts.tableOpenCache, tableOpenCacheInstances: facts.tableOpenCacheInstances, openFilesLimit: facts.openFilesLimitOption, fdLimit: facts.serviceNofile });
         if (outcome.lowersMaxConnections || outcome.belowGuide) {
+          const target = dropInNofile(recommendedNofile(mc), undefined, facts.nofileCeiling);
+          const capped = target < recommendedNofile(mc) ? ` This host grants at most ${facts.nofileCeiling} open files, so the fix sets ${target}.` : '';
           const src = facts.serviceNofileSource ? ` (LimitNOFILE from ${facts.serviceNofileSource})` : '';
           out.push({
             code: 'mysql/open-files-too-low',
             severity: outcome.lowersMaxConnections ? 'error' : 'warning',
             message: outcome.lowersMaxConnections
-              ? `The service may open only ${facts.serviceNofile} files${src}, so MariaDB lowers max_connections from ${mc} to ${outcome.effectiveMaxConnections} at startup ("Changed limits" in its log). It needs about 5 × max_connections = ${recommendedNofile(mc)} descriptors; raise LimitNOFILE in a systemd drop-in (limits.conf does not apply to services).`
-              : `The service may open only ${facts.serviceNofile} files${src}, less than 5 × max_connections = ${recommendedNofile(mc)}: MariaDB shrinks its table cache and can hit "Too many open files" under load. Raise LimitNOFILE in a systemd drop-in (limits.conf does not apply to services).`,
+              ? `The service may open only ${facts.serviceNofile} files${src}, so MariaDB lowers max_connections from ${mc} to ${outcome.effectiveMaxConnections} at startup ("Changed limits" in its log). It needs about 5 × max_connections = ${recommendedNofile(mc)} descriptors; raise LimitNOFILE in a systemd drop-in (limits.conf does not apply to services).${capped}`
+              : `The service may open only ${facts.serviceNofile} files${src}, less than 5 × max_connections = ${recommendedNofile(mc)}: MariaDB shrinks its table cache and can hit "Too many open files" under load. Raise LimitNOFILE in a systemd drop-in (limits.conf does not apply to services).${capped}`,
             range,
             docUrl: DOCS.mariadbOpenFilesLimit,
-            fixes: [limitNofileDropInFix(service, recommendedNofile(mc))],
+            fixes: target > facts.serviceNofile ? [limitNofileDropInFix(service, target)] : [],
           });
         }
       }

@@ -1,6 +1,6 @@
 import { DOCS } from './docs';
 import type { ConfigFacts } from './facts';
-import { daemonReloadAndRestart } from './fixes';
+import { daemonReloadAndRestart, dropInNofile } from './fixes';
 import { mariadbFdOutcome, recommendedNofile } from './mariadb-limits';
 import type { Finding } from './model';
 import { dropInService, parseLimitNofile, parseUnitFile } from './systemd-unit';
@@ -65,7 +65,9 @@ export function lintSystemdUnit(text: string, facts: ConfigFacts = {}, path = 'u
         : `LimitNOFILE=${e.value} is below 5 × max_connections = ${recommendedNofile(mc)}: MariaDB shrinks its table cache and can run out of descriptors under load.`,
       range: e.valueRange,
       docUrl: DOCS.mariadbSystemd,
-      fixes: [{ title: `Set LimitNOFILE=${recommendedNofile(mc)}`, preferred: true, files: [{ edits: [{ range: e.valueRange, newText: String(recommendedNofile(mc)) }] }], commands }],
+      fixes: dropInNofile(recommendedNofile(mc), undefined, facts.nofileCeiling) > v.hard
+        ? [{ title: `Set LimitNOFILE=${dropInNofile(recommendedNofile(mc), undefined, facts.nofileCeiling)}`, preferred: true, files: [{ edits: [{ range: e.valueRange, newText: String(dropInNofile(recommendedNofile(mc), undefined, facts.nofileCeiling)) }] }], commands }]
+        : [],
     });
   }
   return out;

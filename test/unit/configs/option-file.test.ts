@@ -142,6 +142,10 @@ describe('configs: option file rules on crafted variants', () => {
     assert.deepEqual(summary(low), [`error mysql/open-files-too-low@${line}:25-29`]);
     assert.match(low[0].message, /lowers max_connections from 4096 to 866/);
     assert.deepEqual(low[0].fixes[0].files, [{ path: '/etc/systemd/system/mariadb.service.d/limits.conf', unitSetting: { section: 'Service', key: 'LimitNOFILE', value: '20480' } }]);
+    // A host that cannot grant 20480 (a container capped at 20000): the fix stays below, or the service would not start.
+    const capped = await lintOnHost('/etc/mysql/mariadb.conf.d/50-server.cnf', text, { serviceNofile: 4096, nofileCeiling: 20000 });
+    assert.match(capped[0].message, /This host grants at most 20000 open files, so the fix sets 20000\./);
+    assert.equal(capped[0].fixes[0].files[0].unitSetting?.value, '20000');
     const small = await lintOnHost('/etc/mysql/mariadb.conf.d/50-server.cnf', SERVER_CNF.replace('#max_connections        = 100', 'max_connections        = 151'));
     assert.deepEqual(summary(small), [`warning mysql/max-connections-low@${line}:25-28`]);
     assert.equal(small[0].fixes[0].files[0].edits![0].newText, '4096');
