@@ -8,6 +8,7 @@ import { migrationsCommand } from './commands/migrations';
 import { routersCommand } from './commands/routers';
 import { serversCommand } from './commands/servers';
 import { servicesCommand } from './commands/services';
+import { sshCheckCommand } from './commands/ssh-check';
 
 /**
  * Every CLI command, one import per file in ./commands. Add yours with one line here.
@@ -24,5 +25,6 @@ export function cliCommands(): CliCommand[] {
     floatingIpsCommand,
     lintCommand,
     logsCorrelateCommand,
+    sshCheckCommand,
   ];
 }

@@ -133,3 +133,23 @@ export function ttyPassphraseProvider(input: NodeJS.ReadStream = process.stdin, 
     },
   };
 }
+
+/**
+ * The CLI's host-key question on the controlling terminal: shows the fingerprint like ssh does and accepts only
+ * a typed "yes". Without a TTY it refuses (the connection fails with HostKeyUnknown, never a silent accept).
+ */
+export function ttyHostKeyPrompt(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr) {
+  return async (req: { alias: string; name: string; keyType: string; fingerprint: string; knownHostsFile: string }): Promise<boolean> => {
+    if (!input.isTTY) return false;
+    output.write(`The authenticity of host "${req.alias}" (${req.name}) can't be established.\n`
+      + `${req.keyType} key fingerprint is ${req.fingerprint}.\n`
+      + `Add it to "${req.knownHostsFile}" and continue connecting (yes/no)? `);
+    input.resume();
+    try {
+      const answer = await new Promise<string>((resolve) => input.once('data', (d: Buffer) => resolve(d.toString('utf8').trim())));
+      return answer === 'yes';
+    } finally {
+      input.pause();
+    }
+  };
+}
