@@ -273,7 +273,7 @@ export function parseFiles(stdout: string): RemoteFile[] {
     if (cur && cur.exists) cur.content = buf.join('\n').replace(/\n$/, '');
     buf = [];
   };
-  for (const line of stdout.split('\n')) {
+  for (const line of stdout.replace(/\n$/, '').split('\n')) {
     if (line.startsWith(FILE_MARK)) {
       flush();
       const m = /^(\S+) (.*)$/.exec(line.slice(FILE_MARK.length));

@@ -1,6 +1,7 @@
 /**
  * Records real facts from the lab into test/fixtures/checks/*.facts.json for the unit tests of the evaluations.
- * Run by hand when the lab is up: `LAB_SKIP_UP=1 npx tsx test/integration/checks/record-fixtures.ts`.
+ * Run by hand when the lab is up: `LAB_SKIP_UP=1 npx tsx test/integration/checks/record-fixtures.ts [name…]`.
+ * Facts with an unreachable host are not saved.
  * Every string is passed through `redact` (nova.conf holds service passwords and the transport URL).
  */
 import { writeFileSync } from 'node:fs';
@@ -26,6 +27,11 @@ function scrub(v: unknown): unknown {
 }
 
 function save(name: string, facts: unknown): void {
+  const unreachable = (facts as { unreachable?: { host: string; reason: string }[] }).unreachable ?? [];
+  if (unreachable.length) {
+    console.error(`not saving ${name}: ${unreachable.map((u) => `${u.host}: ${u.reason}`).join('; ')}`);
+    return;
+  }
   const file = join(repoRoot, 'test', 'fixtures', 'checks', `${name}.facts.json`);
   writeFileSync(file, `${JSON.stringify(scrub(facts), null, 1)}\n`);
   console.log(`wrote ${file}`);
@@ -39,14 +45,14 @@ async function main(): Promise<void> {
   try {
     const api = checkApiOf(os);
     const ctx = gatherContext(hostExecOf(pool, 'lab'));
-    const [a] = await gatherLiveMigration(api, ctx, { source: 'compute1', targets: ['compute2'] });
-    save('live-migration-compute1-compute2', a);
-    const [b] = await gatherLiveMigration(api, ctx, { source: 'compute2', targets: ['compute1'] });
-    save('live-migration-compute2-compute1', b);
-    save('mysql-controller', await gatherMysql(ctx, 'controller'));
-    save('vxlan-lab', await gatherVxlan(api, ctx));
+    const only = process.argv.slice(2);
+    const want = (n: string) => only.length === 0 || only.includes(n);
+    if (want('live-migration-compute1-compute2')) save('live-migration-compute1-compute2', (await gatherLiveMigration(api, ctx, { source: 'compute1', targets: ['compute2'] }))[0]);
+    if (want('live-migration-compute2-compute1')) save('live-migration-compute2-compute1', (await gatherLiveMigration(api, ctx, { source: 'compute2', targets: ['compute1'] }))[0]);
+    if (want('mysql-controller')) save('mysql-controller', await gatherMysql(ctx, 'controller'));
+    if (want('vxlan-lab')) save('vxlan-lab', await gatherVxlan(api, ctx));
     const fip = (await os.network.listFloatingIps()).data.find((f) => f.portId);
-    if (fip) {
+    if (fip && want('floating-ip-lab')) {
       const f = await gatherFloatingIp(api, ctx, fip.floatingIpAddress);
       console.log(floatingIpReport(f).status);
       save('floating-ip-lab', f);
