@@ -50,9 +50,9 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     return { serverId: data.id, cloud: root.cloud, name: data.name };
   }
 
-  function instanceArg(arg: unknown): { serverId: string; cloud: string } | undefined {
-    if (arg instanceof InstanceNode) return { serverId: arg.server.id, cloud: arg.cloud };
-    if (arg && typeof arg === 'object' && 'serverId' in arg && 'cloud' in arg) return arg as { serverId: string; cloud: string };
+  function instanceArg(arg: unknown): { serverId: string; cloud: string; name?: string } | undefined {
+    if (arg instanceof InstanceNode) return { serverId: arg.server.id, cloud: arg.cloud, name: arg.server.name || undefined };
+    if (arg && typeof arg === 'object' && 'serverId' in arg && 'cloud' in arg) return arg as { serverId: string; cloud: string; name?: string };
     return undefined;
   }
 
@@ -67,7 +67,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     return picked.node;
   }
 
-  async function setService(node: HypervisorNode | undefined, enable: boolean): Promise<void> {
+  async function setService(node: HypervisorNode | undefined, enable: boolean, givenReason?: string): Promise<void> {
     const title = enable ? 'Enable Compute Service' : 'Disable Compute Service';
     const n = node instanceof HypervisorNode ? node : await pickHypervisor(title);
     const svc = n.service;
@@ -77,7 +77,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
       await ctx.client.compute.enableService(svc, { signal: ctx.signal });
       logger.info(`Enabled nova-compute on "${svc.host}".`);
     } else {
-      const reason = await vscode.window.showInputBox({ title, prompt: `Why is nova-compute on "${svc.host}" disabled? (shown to other operators as disabled_reason)`, value: svc.disabledReason ?? 'maintenance', ignoreFocusOut: true });
+      const reason = typeof givenReason === 'string' ? givenReason : await vscode.window.showInputBox({ title, prompt: `Why is nova-compute on "${svc.host}" disabled? (shown to other operators as disabled_reason)`, value: svc.disabledReason ?? 'maintenance', ignoreFocusOut: true });
       if (reason === undefined) return;
       await ctx.client.compute.disableService(svc, reason || undefined, { signal: ctx.signal });
       logger.info(`Disabled nova-compute on "${svc.host}"${reason ? `: ${reason}` : ''}.`);
@@ -125,9 +125,9 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     registerCommand('openstack.network.refresh', logger, () => trees.network.refresh()),
     registerCommand('openstack.explorer.loadMore', logger, (n?: LoadMoreNode) => loadMore(n, false)),
     registerCommand('openstack.explorer.loadAll', logger, (n?: LoadMoreNode) => loadMore(n, true)),
-    registerCommand('openstack.instances.filter', logger, async () => {
+    registerCommand('openstack.instances.filter', logger, async (text?: string) => {
       const root = trees.instances.root;
-      const value = await vscode.window.showInputBox({ title: 'Filter Instances', prompt: 'Name (regular expression, as Nova matches it), IP address or instance id. Empty clears the filter.', value: root?.filter ?? '' });
+      const value = typeof text === 'string' ? text : await vscode.window.showInputBox({ title: 'Filter Instances', prompt: 'Name (regular expression, as Nova matches it), IP address or instance id. Empty clears the filter.', value: root?.filter ?? '' });
       if (value === undefined) return;
       setInstancesFilter(trees, value.trim() || undefined);
       refreshInstancesRoot();
@@ -138,7 +138,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     }),
     registerCommand('openstack.instances.groupBy', logger, async (by?: GroupBy) => {
       const current = services.settings.explorerGroupBy;
-      const choice = by ?? (await vscode.window.showQuickPick(
+      const choice = (typeof by === 'string' ? by : undefined) ?? (await vscode.window.showQuickPick(
         (['host', 'project', 'status', 'none'] as const).map((g) => ({ label: g === 'none' ? 'No grouping' : `By ${g}`, description: g === current ? 'current' : undefined, g })),
         { title: 'Group Instances' },
       ))?.g;
@@ -150,7 +150,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     }),
     registerCommand('openstack.instances.showLogs', logger, async (arg?: unknown) => {
       const target = instanceArg(arg) ?? (await pickInstance('Show Correlated Logs of Instance'));
-      await vscode.commands.executeCommand('openstack.logs.showInstance', { serverId: target.serverId, cloud: target.cloud });
+      await vscode.commands.executeCommand('openstack.logs.showInstance', { serverId: target.serverId, cloud: target.cloud, ...(target.name ? { name: target.name } : {}) });
     }),
     registerCommand('openstack.instances.correlateAction', logger, async (arg?: InstanceActionNode) => {
       let requestId: string;
@@ -173,7 +173,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
       const id = arg instanceof InstanceNode ? arg.server.id : (await pickInstance('Copy Instance ID')).serverId;
       await vscode.env.clipboard.writeText(id);
     }),
-    registerCommand('openstack.hypervisors.disableService', logger, (n?: HypervisorNode) => setService(n, false)),
+    registerCommand('openstack.hypervisors.disableService', logger, (n?: HypervisorNode, reason?: string) => setService(n, false, reason)),
     registerCommand('openstack.hypervisors.enableService', logger, (n?: HypervisorNode) => setService(n, true)),
     registerCommand('openstack.hypervisors.openConfigFile', logger, async (n?: HypervisorNode) => {
       const node = n instanceof HypervisorNode ? n : await pickHypervisor('Open Host Config File');

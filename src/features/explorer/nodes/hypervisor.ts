@@ -106,7 +106,7 @@ export class HypervisorNode extends ExplorerNode {
       return [...servers].sort((a, b) => a.name.localeCompare(b.name)).map((sv) => new DetailNode(`${base}/server/${sv.uuid}`, sv.name || sv.uuid, sv.uuid, {
         icon: 'vm',
         tooltip: `${sv.name} (${sv.uuid}) — click to open its correlated logs`,
-        command: { command: 'openstack.instances.showLogs', title: 'Show Correlated Logs', arguments: [{ serverId: sv.uuid, cloud: this.cloud }] },
+        command: { command: 'openstack.instances.showLogs', title: 'Show Correlated Logs', arguments: [{ serverId: sv.uuid, cloud: this.cloud, name: sv.name || undefined }] },
         contextValue: 'os.instanceRef',
       }));
     }, { icon: 'vm', description: h.servers ? String(h.servers.length) : undefined }));

@@ -1,7 +1,6 @@
 import { computeServiceOf } from '../../../core/explorer/hypervisors';
-import { PagedList, type FetchedPage } from '../../../core/explorer/paged-list';
-import { mvAtLeast } from '../../../core/openstack/microversion';
-import { parseHypervisor } from '../../../core/openstack/parse';
+import { hypervisorPageFetcher } from '../../../core/explorer/fetchers';
+import { PagedList } from '../../../core/explorer/paged-list';
 import type { OpenStackClient } from '../../../core/openstack/client';
 import type { ComputeService, Hypervisor } from '../../../core/openstack/types';
 import { RootNode } from '../tree';
@@ -20,21 +19,7 @@ export class HypervisorsRoot extends RootNode {
   }
 
   private makeList(client: OpenStackClient): PagedList<Hypervisor> {
-    const withServers = mvAtLeast(client.compute.microversion, '2.53');
-    const fetch = async (marker: string | undefined, limit: number, signal?: AbortSignal): Promise<FetchedPage<Hypervisor>> => {
-      const pages = client.compute.client.pages('/os-hypervisors/detail', 'hypervisors', 'hypervisors_links', parseHypervisor, {
-        query: { with_servers: withServers ? true : undefined, ...(marker ? { marker } : {}) },
-        limit: mvAtLeast(client.compute.microversion, '2.33') ? limit : undefined,
-        maxPages: 1,
-        signal,
-      });
-      const first = await pages.next();
-      await pages.return(undefined);
-      if (first.done) return { items: [] };
-      const items = first.value.items;
-      return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
-    };
-    return new PagedList<Hypervisor>((h) => h.id, fetch, this.pageSize);
+    return new PagedList<Hypervisor>((h) => h.id, hypervisorPageFetcher(client), this.pageSize);
   }
 
   nodeOf(h: Hypervisor): HypervisorNode {

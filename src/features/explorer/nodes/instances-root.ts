@@ -1,4 +1,5 @@
-import { PagedList, type FetchedPage } from '../../../core/explorer/paged-list';
+import { serverPageFetcher } from '../../../core/explorer/fetchers';
+import { PagedList } from '../../../core/explorer/paged-list';
 import { groupServers, isTransitional, novaFilterQuery, type GroupBy } from '../../../core/explorer/servers';
 import type { OpenStackClient } from '../../../core/openstack/client';
 import type { Server } from '../../../core/openstack/types';
@@ -9,6 +10,8 @@ import { DetailNode, ExplorerNode, LoadMoreNode, PlaceholderNode, type NodeConte
 
 /** How many transitional instances one fast poll refreshes (GET /servers/{id} each). */
 const MAX_TRANSITIONAL_PER_POLL = 25;
+/** Rows of the first page: small, so the view renders fast; later pages use `openstack.explorer.pageSize`. */
+export const FIRST_PAGE = 50;
 
 /**
  * The Instances view: a paged server list (small first page, then `pageSize` pages, "Load more…"/"Load all"),
@@ -37,31 +40,7 @@ export class InstancesRoot extends RootNode {
   private makeList(client: OpenStackClient): PagedList<Server> {
     this.allProjects = client.isAdmin;
     const q = this.filter ? novaFilterQuery(this.filter) : undefined;
-    const fetch = async (marker: string | undefined, limit: number, signal?: AbortSignal): Promise<FetchedPage<Server>> => {
-      if (q?.kind === 'id') {
-        try {
-          const { data } = await client.compute.getServer(q.query.uuid, { signal });
-          return { items: [data] };
-        } catch {
-          return { items: [] };
-        }
-      }
-      const pages = client.compute.serverPages({
-        allProjects: this.allProjects,
-        limit,
-        filters: { ...(marker ? { marker } : {}), ...(q?.query ?? {}) },
-        signal,
-      });
-      try {
-        const first = await pages.next();
-        if (first.done) return { items: [] };
-        const items = first.value.items;
-        return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
-      } finally {
-        await pages.return(undefined);
-      }
-    };
-    return new PagedList<Server>((s) => s.id, fetch, this.pageSize, Math.min(this.pageSize, 50));
+    return new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: this.allProjects, query: q?.query }), this.pageSize, Math.min(this.pageSize, FIRST_PAGE));
   }
 
   private noteSince(servers: Server[]): void {

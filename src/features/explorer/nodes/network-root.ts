@@ -1,7 +1,7 @@
 import { detectNetworkBackend, type NetworkBackend } from '../../../core/explorer/network';
-import { PagedList, type FetchedPage } from '../../../core/explorer/paged-list';
+import { neutronPageFetcher } from '../../../core/explorer/fetchers';
+import { PagedList } from '../../../core/explorer/paged-list';
 import { isTroubleshooterError } from '../../../core/errors';
-import type { OpenStackClient } from '../../../core/openstack/client';
 import { parseFloatingIp, parseRouter } from '../../../core/openstack/parse';
 import type { FloatingIp, Router } from '../../../core/openstack/types';
 import { forgetHostNamespaces } from '../host-namespaces';
@@ -10,17 +10,6 @@ import { FloatingIpNode } from './floating-ip';
 import { ExplorerNode, PlaceholderNode, type NodeContext } from './node';
 import { PagedFolderNode } from './paged-folder';
 import { RouterNode } from './router';
-
-function neutronPager<T extends { id: string }>(client: OpenStackClient, resource: string, parse: (v: unknown) => T) {
-  return async (marker: string | undefined, limit: number, signal?: AbortSignal): Promise<FetchedPage<T>> => {
-    const pages = client.network.client.pages(`/${resource}`, resource, `${resource}_links`, parse, { query: marker ? { marker } : {}, limit, maxPages: 1, signal });
-    const first = await pages.next();
-    await pages.return(undefined);
-    if (first.done) return { items: [] };
-    const items = first.value.items;
-    return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
-  };
-}
 
 /** The Network view: the backend (L3 agents / OVN / none), Routers and Floating IPs, each paged. */
 export class NetworkRoot extends RootNode {
@@ -48,7 +37,7 @@ export class NetworkRoot extends RootNode {
     if (!this.routers) {
       this.routers = new PagedFolderNode<Router>(
         `${this.id}/routers`, 'Routers',
-        new PagedList((r) => r.id, neutronPager(client, 'routers', parseRouter), this.pageSize),
+        new PagedList((r) => r.id, neutronPageFetcher(client, 'routers', parseRouter), this.pageSize),
         (r) => r.id,
         (r, old) => {
           if (old instanceof RouterNode) {
@@ -62,7 +51,7 @@ export class NetworkRoot extends RootNode {
       );
       this.floatingIps = new PagedFolderNode<FloatingIp>(
         `${this.id}/floatingips`, 'Floating IPs',
-        new PagedList((f) => f.id, neutronPager(client, 'floatingips', parseFloatingIp), this.pageSize),
+        new PagedList((f) => f.id, neutronPageFetcher(client, 'floatingips', parseFloatingIp), this.pageSize),
         (f) => f.id,
         (f, old) => {
           if (old instanceof FloatingIpNode) {

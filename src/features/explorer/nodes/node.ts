@@ -57,6 +57,9 @@ export function item(
   if (o.icon) ti.iconPath = typeof o.icon === 'string' ? new vscode.ThemeIcon(o.icon, o.color ? new vscode.ThemeColor(o.color) : undefined) : o.icon;
   ti.command = o.command;
   if (o.resourceUri) ti.resourceUri = o.resourceUri;
+  // Screen readers (and UI tests) get "label, description" instead of the long tooltip.
+  const text = typeof label === 'string' ? label : label.label;
+  ti.accessibilityInformation = { label: o.description ? `${text}, ${o.description}` : text };
   return ti;
 }
 

@@ -1,0 +1,57 @@
+import { isTroubleshooterError } from '../errors';
+import type { OpenStackClient } from '../openstack/client';
+import { mvAtLeast } from '../openstack/microversion';
+import { parseHypervisor } from '../openstack/parse';
+import type { QueryValue } from '../openstack/session';
+import type { Hypervisor, Server } from '../openstack/types';
+import type { FetchedPage, PageFetcher } from './paged-list';
+
+/**
+ * One page at a time from the client's paginated lists (the tree's "Load more…"): the first page of an async page
+ * iterator started at `marker`, then the iterator is closed. The next marker is the last item's id when the
+ * service said another page follows.
+ */
+async function firstPage<T extends { id: string }>(pages: AsyncGenerator<{ items: T[]; hasNext: boolean }>): Promise<FetchedPage<T>> {
+  try {
+    const first = await pages.next();
+    if (first.done) return { items: [] };
+    const items = first.value.items;
+    return { items, nextMarker: first.value.hasNext && items.length ? items[items.length - 1].id : undefined };
+  } finally {
+    await pages.return(undefined);
+  }
+}
+
+/** Servers (detail), all projects for admins, with Nova filters (`name`, `ip`, `uuid`…). */
+export function serverPageFetcher(client: OpenStackClient, o: { allProjects: boolean; query?: Record<string, string> }): PageFetcher<Server> {
+  return async (marker, limit, signal) => {
+    if (o.query?.uuid) {
+      try {
+        return { items: [(await client.compute.getServer(o.query.uuid, { signal })).data] };
+      } catch (e) {
+        if (isTroubleshooterError(e, 'NotFound')) return { items: [] };
+        throw e;
+      }
+    }
+    const filters: Record<string, QueryValue> = { ...(marker ? { marker } : {}), ...(o.query ?? {}) };
+    return firstPage(client.compute.serverPages({ allProjects: o.allProjects, limit, filters, signal }));
+  };
+}
+
+/** Hypervisors (detail), with their servers from 2.53; paged from 2.33. */
+export function hypervisorPageFetcher(client: OpenStackClient): PageFetcher<Hypervisor> {
+  const mv = client.compute.microversion;
+  return (marker, limit, signal) =>
+    firstPage(client.compute.client.pages('/os-hypervisors/detail', 'hypervisors', 'hypervisors_links', parseHypervisor, {
+      query: { with_servers: mvAtLeast(mv, '2.53') ? true : undefined, ...(marker ? { marker } : {}) },
+      limit: mvAtLeast(mv, '2.33') ? limit : undefined,
+      maxPages: 1,
+      signal,
+    }));
+}
+
+/** A Neutron collection (`routers`, `floatingips`…) page by page (`limit`/`marker`, `<resource>_links`). */
+export function neutronPageFetcher<T extends { id: string }>(client: OpenStackClient, resource: string, parse: (v: unknown) => T): PageFetcher<T> {
+  return (marker, limit, signal) =>
+    firstPage(client.network.client.pages(`/${resource}`, resource, `${resource}_links`, parse, { query: marker ? { marker } : {}, limit, maxPages: 1, signal }));
+}

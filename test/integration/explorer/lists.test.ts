@@ -1,0 +1,105 @@
+// The explorer's data path against the lab's real APIs, compared with the API's own answer: paged instances
+// (marker paging equals the full list, refresh reads only loaded pages), hypervisors joined with services and
+// capacity from Placement, and a member (non-admin) project that sees its own instances and no admin fields.
+import { strict as assert } from 'node:assert';
+import { hypervisorPageFetcher, serverPageFetcher } from '../../../src/core/explorer/fetchers';
+import { capacityFromPlacement, computeServiceOf, hypervisorStatsInApi, serviceHealth } from '../../../src/core/explorer/hypervisors';
+import { PagedList } from '../../../src/core/explorer/paged-list';
+import { groupServers, novaFilterQuery } from '../../../src/core/explorer/servers';
+import { isTroubleshooterError } from '../../../src/core/errors';
+import type { OpenStackClient } from '../../../src/core/openstack/client';
+import type { Server } from '../../../src/core/openstack/types';
+import { connectLab } from '../openstack/lab-cloud';
+
+describe('explorer lists (lab APIs)', function () {
+  this.timeout(180_000);
+  let admin: OpenStackClient;
+  let demo: OpenStackClient;
+
+  before(async () => {
+    admin = await connectLab('lab');
+    demo = await connectLab('lab-demo');
+  });
+  after(() => {
+    admin?.dispose();
+    demo?.dispose();
+  });
+
+  it('page by page (marker) yields exactly the servers of the full list, in the API order', async () => {
+    const all = (await admin.compute.listServers({ allProjects: true })).data;
+    assert.ok(all.length >= 2, 'the lab has servers');
+    const pageSize = Math.max(1, Math.ceil(all.length / 4));
+    const list = new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true }), pageSize, 1);
+    await list.loadMore();
+    assert.equal(list.items.length, 1, 'a first page of one row');
+    await list.loadAll();
+    assert.deepEqual(list.items.map((s) => s.id), all.map((s) => s.id));
+    assert.equal(list.hasMore, false);
+  });
+
+  it('a refresh with one page loaded makes one request, whatever the total', async () => {
+    let requests = 0;
+    const fetch = serverPageFetcher(admin, { allProjects: true });
+    const list = new PagedList<Server>((s) => s.id, (m, l, s) => (requests++, fetch(m, l, s)), 1);
+    await list.loadMore();
+    requests = 0;
+    const diff = await list.refreshLoaded();
+    assert.equal(requests, 1);
+    assert.equal(diff.unchanged + diff.changed.length + diff.added.length, 1);
+  });
+
+  it('groups by host as the API places them (service host, not node), and filters server-side', async () => {
+    const all = (await admin.compute.listServers({ allProjects: true })).data;
+    for (const g of groupServers(all, 'host')) {
+      for (const s of g.servers) assert.equal(s.host ?? '(not scheduled)', g.key);
+    }
+    const target = all.find((s) => s.addresses.length)!;
+    const byIp = novaFilterQuery(target.addresses[0].addr)!;
+    const found = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: byIp.query }), 50).loadMore();
+    assert.ok(found.some((s) => s.id === target.id), `IP filter finds ${target.name}`);
+    assert.ok(found.every((s) => s.addresses.some((a) => a.addr === target.addresses[0].addr)), 'and only servers with that address');
+    const byId = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: novaFilterQuery(target.id)!.query }), 50).loadMore();
+    assert.deepEqual(byId.map((s) => s.id), [target.id]);
+  });
+
+  it('hypervisors: each joined with its nova-compute service; capacity from Placement at ≥2.88 equals Placement\'s own numbers', async () => {
+    const list = new PagedList((h) => h.id, hypervisorPageFetcher(admin), 1);
+    await list.loadAll();
+    const api = (await admin.compute.listHypervisors({ withServers: true })).data;
+    assert.deepEqual(list.items.map((h) => h.id).sort(), api.map((h) => h.id).sort());
+    const services = (await admin.compute.listServices({ binary: 'nova-compute' })).data;
+    const servers = (await admin.compute.listServers({ allProjects: true })).data;
+    for (const h of list.items) {
+      const svc = computeServiceOf(h, services);
+      assert.ok(svc, `service of ${h.hypervisorHostname}`);
+      assert.equal(svc.host, h.service?.host);
+      assert.equal(serviceHealth(svc), svc.forcedDown ? 'forced-down' : svc.state);
+      // the instances on each hypervisor are the servers whose node is that hypervisor
+      const onNode = servers.filter((s) => s.hypervisorHostname === h.hypervisorHostname).map((s) => s.id).sort();
+      assert.deepEqual((h.servers ?? []).map((s) => s.uuid).sort(), onNode);
+    }
+    assert.equal(hypervisorStatsInApi(admin.compute.microversion), false, `the lab speaks ${admin.compute.microversion}`);
+    const h = list.items[0];
+    const cap = await admin.placement.capacityByName(h.hypervisorHostname);
+    assert.ok(cap, 'a resource provider named like the hypervisor');
+    const lines = capacityFromPlacement(cap.data);
+    const inv = cap.data.inventories.VCPU;
+    assert.equal(lines.find((l) => l.resource === 'VCPU')?.total, Math.floor((inv.total - inv.reserved) * inv.allocationRatio));
+  });
+
+  it('a member project sees only its own instances, without admin-only fields; hypervisors are forbidden, not an error', async () => {
+    const list = new PagedList<Server>((s) => s.id, serverPageFetcher(demo, { allProjects: demo.isAdmin }), 50);
+    await list.loadAll();
+    assert.equal(demo.isAdmin, false);
+    const project = demo.tokenInfo.projectId;
+    for (const s of list.items) {
+      assert.equal(s.projectId, project);
+      assert.equal(s.host, undefined, 'no OS-EXT-SRV-ATTR:host for a member');
+      assert.equal(s.hypervisorHostname, undefined);
+      assert.equal(s.instanceName, undefined);
+    }
+    const adminView = (await admin.compute.listServers({ allProjects: true, projectId: project })).data;
+    assert.deepEqual(list.items.map((s) => s.id).sort(), adminView.map((s) => s.id).sort());
+    await assert.rejects(hypervisorPageFetcher(demo)(undefined, 10), (e: unknown) => isTroubleshooterError(e, 'Forbidden'));
+  });
+});
