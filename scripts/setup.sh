@@ -41,7 +41,17 @@ fi
 # ---------------------------------------------------------------- project npm dependencies
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [[ $node_major == 20 ]] || log "warning: Node $node_major found; code-server $CODE_SERVER_VERSION needs Node 20"
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# npm ci only when node_modules does not match package-lock.json (a version differs or a package is missing).
+lock_matches() {
+  [[ -f node_modules/.package-lock.json ]] || return 1
+  node -e '
+    const want = require("./package-lock.json").packages, have = require("./node_modules/.package-lock.json").packages;
+    for (const [k, v] of Object.entries(want)) {
+      if (!k || v.link) continue;
+      if (!have[k] ? !v.optional : have[k].version !== v.version) { console.error(`[setup] ${k} is not as locked`); process.exit(1); }
+    }'
+}
+if ! lock_matches; then
   t=$(now)
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -121,6 +121,10 @@ if want e2e || [[ $TIERS == ",$ALL_TIERS," ]]; then
 fi
 
 # ------------------------------------------------------------------ tiers
+# Tests and the tools they drive (Playwright's artifacts, mkdtemp, ssh-agent sockets) write their temporary
+# files into this run's folder, not the system's.
+export TMPDIR="$LOGS/tmp"
+mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR" # like /tmp: tests also run commands as other users
 MOCHA=(npx mocha --require tsx/cjs --reporter spec --no-color)
 if want unit; then
   if has_tests test/unit; then tier unit "$LOGS/unit.log" timeout 600 "${MOCHA[@]}" 'test/unit/**/*.test.ts'

@@ -35,7 +35,10 @@ export function run(): Promise<void> {
     grep: process.env.OST_TEST_GREP || undefined,
   });
   const dir = join(__dirname, 'suite');
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(join(dir, f));
+  // activation.test.js first: it checks that nothing activated the extension before it asked.
+  const files = readdirSync(dir).filter((n) => n.endsWith('.test.js'));
+  files.sort((a, b) => Number(b === 'activation.test.js') - Number(a === 'activation.test.js') || a.localeCompare(b));
+  for (const f of files) mocha.addFile(join(dir, f));
 
   const started = Date.now();
   return new Promise((resolve, reject) => {

@@ -66,9 +66,13 @@ function runTmpDir(runDir: string): string {
   const tmp = join(runDir, 'tmp');
   mkdirSync(tmp, { recursive: true });
   if (tmp.length + 53 <= 107) return tmp;
-  const link = join(tmpdir(), `ost-${basename(runDir)}`);
+  const link = join(shortTmp(), `ost-${basename(runDir)}`);
   if (!existsSync(link)) symlinkSync(tmp, link);
   return link;
+}
+
+function shortTmp(): string {
+  return existsSync('/tmp') ? '/tmp' : tmpdir();
 }
 
 /** The environment that keeps a child's writes inside `runDir` (XDG dirs, HOME, TMPDIR). */
@@ -104,6 +108,8 @@ export interface CodeServerOptions {
   runDir: string;
   /** User settings merged over quietSettings. */
   settings?: Record<string, unknown>;
+  /** Keep what is already in the user settings.json (a reused run folder, e.g. the demo's); ours win. */
+  keepUserSettings?: boolean;
   /** Folder of installed extensions; default `<runDir>/extensions`. */
   extensionsDir?: string;
   /** .vsix files to install before starting. */
@@ -147,10 +153,19 @@ export async function installVsix(vsix: string, extensionsDir: string, runDir: s
   });
 }
 
-function writeSettings(userDataDir: string, settings: Record<string, unknown>): void {
+function writeSettings(userDataDir: string, settings: Record<string, unknown>, keepExisting = false): void {
   const dir = join(userDataDir, 'User');
+  const file = join(dir, 'settings.json');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  let existing: Record<string, unknown> = {};
+  if (keepExisting && existsSync(file)) {
+    try {
+      existing = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      existing = {}; // settings with comments: start over from ours
+    }
+  }
+  writeFileSync(file, JSON.stringify({ ...existing, ...settings }, null, 2) + '\n');
 }
 
 /** Starts code-server on 127.0.0.1 in its own process group and waits for /healthz. */
@@ -160,7 +175,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const userDataDir = join(runDir, 'user-data');
   const extensionsDir = opts.extensionsDir ?? join(runDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
-  writeSettings(userDataDir, { ...quietSettings, ...(opts.settings ?? {}) });
+  writeSettings(userDataDir, { ...quietSettings, ...(opts.settings ?? {}) }, opts.keepUserSettings);
   for (const v of opts.vsix ?? []) await installVsix(v, extensionsDir, runDir);
 
   const host = '127.0.0.1';
@@ -256,7 +271,7 @@ export async function launchBrowser(runDir: string, viewport = { width: 1400, he
 
 /** Removes a run folder, unless `keep` (e.g. after a failure) or KEEP_RUN=1. */
 export function removeRunDir(runDir: string, keep = false): void {
-  rmSync(join(tmpdir(), `ost-${basename(runDir)}`), { force: true });
+  rmSync(join(shortTmp(), `ost-${basename(runDir)}`), { force: true });
   if (keep || process.env.KEEP_RUN === '1') return;
   rmSync(runDir, { recursive: true, force: true });
 }
