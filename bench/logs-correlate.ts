@@ -95,7 +95,7 @@ async function generate(): Promise<number[]> {
   return Promise.all(HOSTS.map(async (h) => Number((await ssh(h, GENERATE, text, String(bytes), KEY, String(every))).trim())));
 }
 
-const TIMED_GREP = `s=$(date +%s%N); LC_ALL=C grep -F -e "$1" -- "$2" > /dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
+const TIMED_GREP = `s=$(date +%s%N); LC_ALL=C grep -F -e "$1" -- "$2" | wc -l > /dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
 
 async function hostGrep(host: string): Promise<number> {
   return Number((await ssh(host, TIMED_GREP, undefined, KEY, FILE)).trim());

@@ -1,0 +1,55 @@
+import * as assert from 'node:assert/strict';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogHostRunner } from '../../../src/core/logs/host-runner';
+import { offlineHosts } from '../../../src/core/logs/offline';
+import { CorrelatedLogSession } from '../../../src/core/logs/session';
+
+const labSample = join(__dirname, '..', '..', 'fixtures', 'logs', 'lab-sample');
+const REQ = 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a';
+
+describe('logs/session: what the correlated document shows', function () {
+  this.timeout(20_000);
+
+  it('runs, says which host failed and why, then follows and appends live lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-logs-session-'));
+    cpSync(labSample, dir, { recursive: true });
+    const down: LogHostRunner = {
+      host: 'compute9',
+      keepsStdinOpen: true,
+      run: async () => {
+        throw new Error('Cannot reach "compute9".');
+      },
+      stream: async () => {
+        throw new Error('Cannot reach "compute9".');
+      },
+    };
+    const s = new CorrelatedLogSession([...offlineHosts(dir), { runner: down }], [{ kind: 'request', value: REQ }]);
+    let changes = 0;
+    s.onDidChange(() => changes++);
+    const ctrl = new AbortController();
+    try {
+      await s.run();
+      const text = s.render().split('\n');
+      assert.match(text[0], new RegExp(`^# ${REQ} · keys: 3 · entries: 6$`));
+      assert.equal(text[1], '# compute9: Cannot reach "compute9".');
+      assert.match(text[2], /^controller nova-api +\| 2026-11-25 19:33:28\.731 /);
+      assert.equal(text.filter((l) => / [|+] /.test(l)).length, 6);
+      assert.ok(changes > 2);
+      assert.match(s.describe(), /^6 entries · 3\/4 hosts · 1 failed$/);
+
+      const following = new Promise<void>((resolve) => s.onDidChange(() => s.hostStates.get('compute1')?.state === 'following' && resolve()));
+      const done = s.follow(ctrl.signal);
+      await following;
+      appendFileSync(join(dir, 'compute1', 'var', 'log', 'nova', 'nova-compute.log'), `2026-11-25 19:40:00.000 8149 INFO nova.compute.manager [None ${REQ} - - - - - -] written later\n`);
+      await new Promise<void>((resolve) => s.onDidChange(() => s.render().includes('written later') && resolve()));
+      assert.match(s.render().trimEnd().split('\n').at(-1)!, /^compute1 +nova-compute +\| 2026-11-25 19:40:00\.000 .* written later$/);
+      ctrl.abort();
+      await done;
+    } finally {
+      ctrl.abort();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
