@@ -19,6 +19,8 @@ export interface ConfigFacts {
    * `socket` (systemd socket activation, libvirt ≥ 5.6: libvirtd-tcp.socket), `modular` (virtproxyd).
    */
   libvirtModel?: 'listen' | 'socket' | 'modular';
+  /** Socket units enabled in /etc/systemd/system/sockets.target.wants (libvirtd-tcp.socket, virtproxyd-tcp.socket…). */
+  enabledSockets?: string[];
   /** Whether the TLS key/cert/CA files libvirtd would load exist (undefined: unknown). */
   libvirtTlsFilesPresent?: boolean;
   /** MariaDB version (for [mariadb-X.Y] groups), e.g. `10.11.19`. */
@@ -146,12 +148,18 @@ export async function gatherFacts(reader: ConfigReader, document?: { path: strin
     if (tls !== undefined) facts.novaNativeTls ??= /^(true|1|yes|on)$/i.test(tls);
   }
 
-  // libvirt's service model: --listen in the daemon's arguments means libvirtd reads listen_tcp & co.
+  // libvirt's service model: --listen in the daemon's arguments means libvirtd reads listen_tcp & co; otherwise
+  // an enabled libvirtd.socket (Debian 12's default) or virtproxyd.socket means socket activation.
+  facts.enabledSockets ??= (await r.list('/etc/systemd/system/sockets.target.wants'))?.filter((n) => n.endsWith('.socket'));
   if (facts.libvirtModel === undefined) {
     for (const p of ['/etc/default/libvirtd', '/etc/sysconfig/libvirtd']) {
       const t = await r.read(p);
       if (t !== undefined && /^\s*(LIBVIRTD_ARGS|libvirtd_opts)\s*=.*--listen\b/m.test(t)) facts.libvirtModel = 'listen';
     }
+  }
+  if (facts.libvirtModel === undefined && facts.enabledSockets) {
+    if (facts.enabledSockets.includes('virtproxyd.socket') && !facts.enabledSockets.includes('libvirtd.socket')) facts.libvirtModel = 'modular';
+    else if (facts.enabledSockets.includes('libvirtd.socket')) facts.libvirtModel = 'socket';
   }
   if (facts.libvirtTlsFilesPresent === undefined) {
     // The CA and server certificate live in world-readable directories (the key's directory is root-only, so a

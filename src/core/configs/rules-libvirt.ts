@@ -120,7 +120,10 @@ export function lintLibvirtConf(text: string, facts: ConfigFacts = {}, path = 'l
   const get = (k: string) => firstSeen.get(k);
   const listenTcp = intValue(get('listen_tcp'));
   const listenTls = intValue(get('listen_tls'));
-  const tcpOn = listenTcp !== undefined && listenTcp !== 0;
+  // With socket activation the socket unit decides, not the file.
+  const socketDaemon = model === 'modular' ? 'virtproxyd' : 'libvirtd';
+  const viaSocket = (kind: 'tcp' | 'tls') => (model === 'socket' || model === 'modular') && (facts.enabledSockets ?? []).includes(`${socketDaemon}-${kind}.socket`);
+  const tcpOn = viaSocket('tcp') || (model !== 'socket' && model !== 'modular' && listenTcp !== undefined && listenTcp !== 0);
   const tlsOn = listenTls === undefined ? true : listenTls !== 0; // default 1, effective only with --listen
   const nova = novaTransport(facts);
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseLibvirtConf, libvirtEntry } from '../../../src/core/configs/libvirt-conf';
+import { gatherFacts } from '../../../src/core/configs/facts';
 import { lintConfig } from '../../../src/core/configs/lint';
 import { lintLibvirtConf } from '../../../src/core/configs/rules-libvirt';
 import { applyTextEdits } from '../../../src/core/configs/text';
@@ -71,6 +72,18 @@ describe('configs: libvirtd.conf rules on crafted variants of the Debian file', 
     assert.match(f.message, /listen_tcp in the file is ignored/);
     const [m] = lintLibvirtConf(DEFAULT, { novaMigrationScheme: 'tcp', libvirtModel: 'modular' });
     assert.equal(m.fixes[0].commands?.[0].argv.join(' '), 'systemctl enable --now virtproxyd-tcp.socket');
+  });
+
+  it('Debian 12\'s enabled libvirtd.socket means socket activation; an enabled libvirtd-tcp.socket means TCP is on', async () => {
+    const wants = ['libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket', 'virtlogd.socket'];
+    const reader = { read: async () => undefined, list: async (d: string) => (d === '/etc/systemd/system/sockets.target.wants' ? wants : undefined) };
+    const facts = await gatherFacts(reader, { path: '/etc/libvirt/libvirtd.conf', text: DEFAULT });
+    assert.equal(facts.libvirtModel, 'socket');
+    const [f] = lintLibvirtConf(DEFAULT, facts);
+    assert.deepEqual([f.code, f.severity, f.fixes.map((x) => x.title)], ['libvirt/tcp-disabled', 'info', ['Enable libvirtd-tcp.socket (systemd socket activation)']]);
+    wants.push('libvirtd-tcp.socket');
+    const on = await gatherFacts(reader, { path: '/etc/libvirt/libvirtd.conf', text: DEFAULT }, { novaMigrationScheme: 'tcp' });
+    assert.deepEqual(lintLibvirtConf(DEFAULT, on), [], 'listen_tcp in the file does not matter there');
   });
 
   it('qemu+ssh migration: TCP being off is fine', () => {
