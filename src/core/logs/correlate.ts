@@ -95,7 +95,14 @@ export async function detectSources(h: LogHost, opts: { signal?: AbortSignal; se
   if (cached) return cached;
   const root = h.root ?? '';
   if (h.dirs) {
-    const fixed: HostSources = { host: h.runner.host, kind: ['packaged'], dirs: h.dirs, clock: h.clock ?? { offsetMinutes: 0, zone: 'UTC' } };
+    const journald = opts.settings?.journald === true ? (opts.settings.journaldUnits ?? []) : undefined;
+    const fixed: HostSources = {
+      host: h.runner.host,
+      kind: journald ? ['journald'] : ['packaged'],
+      dirs: h.dirs,
+      journald,
+      clock: h.clock ?? { offsetMinutes: 0, zone: 'UTC' },
+    };
     opts.cache?.set(h.runner.host, fixed);
     return fixed;
   }

@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTroubleshooterError } from '../../../src/core/errors';
+import { correlate } from '../../../src/core/logs/correlate';
 import { followLogs } from '../../../src/core/logs/follow';
+import { LocalHostRunner } from '../../../src/core/logs/host-runner';
 import { parseQueryKey } from '../../../src/core/logs/keys';
 import { offlineHosts } from '../../../src/core/logs/offline';
 import { classifyStderr, followArgv, parseSearchLine, searchArgv } from '../../../src/core/logs/search-command';
@@ -152,6 +154,43 @@ describe('logs/follow: live lines on this machine', function () {
       const ps = execFileSync('ps', ['-eo', 'args']).toString();
       rmSync(dir, { recursive: true, force: true });
       assert.ok(!ps.includes(log), `a process still follows the log:\n${ps.split('\n').filter((l) => l.includes(dir)).join('\n')}`);
+    }
+  });
+});
+
+describe('logs/search-command: journald (OpenStack-Ansible, DevStack)', function () {
+  this.timeout(20_000);
+  it('searches journalctl output with the same filter; units and window reach journalctl as arguments', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'ost-fake-journalctl-'));
+    const argsFile = join(bin, 'args');
+    // A stand-in journalctl (this machine has no journal): prints DevStack-style short-iso-precise records.
+    writeFileSync(
+      join(bin, 'journalctl'),
+      [
+        '#!/bin/sh',
+        `printf '%s\\n' "$@" > ${argsFile}`,
+        `echo '2026-11-25T19:16:34.100000+0000 devstack nova-compute[27857]: DEBUG nova.compute.manager [None ${REQ} admin admin] Starting instance... {{(pid=27857) _do_build_and_run_instance /opt/stack/nova/nova/compute/manager.py:2185}}'`,
+        `echo '2026-11-25T19:16:34.200000+0000 devstack nova-compute[27857]: INFO nova.compute.manager [None req-00000000-0000-4000-8000-000000000000 admin admin] other request'`,
+        `echo '2026-11-25T19:16:35.000000+0000 devstack neutron-server[1234]: INFO neutron.wsgi [${REQ} req-08bbdb71-a191-4d77-84f0-a76611018353 admin admin] GET /v2.0/ports'`,
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'journalctl'), 0o755);
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${bin}:${oldPath}`;
+    try {
+      const r = await correlate([{ kind: 'request', value: REQ }], [{ runner: new LocalHostRunner('devstack'), dirs: [], clock: { offsetMinutes: 0 } }], {
+        settings: { journald: true, journaldUnits: ['devstack@n-cpu.service', 'devstack@q-svc.service'] },
+        sinceMs: Date.parse('2026-11-25T19:00:00Z'),
+        maxRounds: 1,
+      });
+      assert.deepEqual(r.entries.map((e) => e.service), ['nova-compute', 'neutron-server']);
+      assert.equal(r.entries[0].file, 'journal');
+      assert.equal(r.entries[0].ts, Date.parse('2026-11-25T19:16:34.100Z') * 1000);
+      const args = readFileSync(argsFile, 'utf8').trim().split('\n');
+      assert.deepEqual(args, ['--no-pager', '-q', '-o', 'short-iso-precise', '--since', `@${Date.parse('2026-11-25T19:00:00Z') / 1000}`, '-u', 'devstack@n-cpu.service', '-u', 'devstack@q-svc.service']);
+    } finally {
+      process.env.PATH = oldPath;
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 });
