@@ -1,0 +1,159 @@
+/**
+ * The Instances view at scale, against the lab (seed it first, once: `lab/lab seed-bulk 2000`):
+ *
+ *   first page   expanding Instances → the first page fetched, parsed, grouped by host and turned into rows
+ *                (the tree's own code path: serverPageFetcher → PagedList → groupServers → node render data)
+ *   all rows     "Load all": every page at Nova's page cap (1000) — measured on the lab's N servers and
+ *                projected to 10,000 by pages (10 × the mean time of a full page)
+ *   refresh      with one page loaded: how many requests a manual refresh makes (must be 1) and a poll's
+ *                `changes-since` cost (only changed servers, no page re-read)
+ *   memory       heap and RSS growth of holding every row (≈ what the extension host keeps), per server
+ *   baseline     the raw API for the same first page (fetch + JSON.parse, no parsing into types), as a ratio
+ *
+ * Targets (issue 7): first page < 0.5 s; all rows of 10,000 < 3 s (projected); a refresh with one page visible
+ * re-reads one page only. Results: bench/results/explorer.json.
+ *
+ *   npx tsx bench/explorer.ts [--rounds 5]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serverPageFetcher } from '../src/core/explorer/fetchers';
+import { PagedList } from '../src/core/explorer/paged-list';
+import { groupServers, serverContextValue, serverDescription } from '../src/core/explorer/servers';
+import { OpenStackClient } from '../src/core/openstack/client';
+import { loadCloudConfig } from '../src/core/openstack/clouds-config';
+import type { Server } from '../src/core/openstack/types';
+import { labEnv, repoRoot } from '../test/support/lab';
+
+const FIRST_PAGE = 50; // src/features/explorer/nodes/instances-root.ts FIRST_PAGE
+const NOVA_MAX = 1000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** What the tree computes per row (label, description, contextValue) — the render cost without VS Code. */
+function renderRows(servers: Server[]): number {
+  let n = 0;
+  for (const g of groupServers(servers, 'host')) {
+    for (const s of g.servers) {
+      n += (s.name.length + serverDescription(s).length + serverContextValue(s).length) > 0 ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const roundsArg = process.argv.indexOf('--rounds');
+  const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
+  const lab = labEnv();
+  const cloud = loadCloudConfig('lab', { env: { OS_CLIENT_CONFIG_FILE: lab.OS_CLIENT_CONFIG_FILE } });
+  const client = await OpenStackClient.connect(cloud, { timeoutMs: 120_000 });
+  const token = (await client.auth.token()).value;
+  const mv = client.compute.microversion;
+  const computeUrl = client.compute.client.baseUrl.replace(/\/+$/, '');
+
+  // first page, the tree's path
+  const first: number[] = [];
+  const firstRaw: number[] = [];
+  for (let r = 0; r < rounds + 1; r++) {
+    const t0 = performance.now();
+    const list = new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: true }), 200, FIRST_PAGE);
+    await list.loadMore();
+    renderRows(list.items);
+    const ms = performance.now() - t0;
+    const t1 = performance.now();
+    const res = await fetch(`${computeUrl}/servers/detail?all_tenants=1&limit=${FIRST_PAGE}`, { headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': `compute ${mv}`, Accept: 'application/json' } });
+    JSON.parse(await res.text());
+    const raw = performance.now() - t1;
+    if (r > 0) {
+      first.push(ms);
+      firstRaw.push(raw);
+    }
+  }
+
+  // all rows at the page cap; memory of holding them
+  const all: number[] = [];
+  const perPage: number[] = [];
+  let servers = 0;
+  let pages = 0;
+  let heapPerServer = 0;
+  let rssGrowthMb = 0;
+  for (let r = 0; r < Math.max(2, Math.ceil(rounds / 2)); r++) {
+    global.gc?.();
+    const heap0 = process.memoryUsage().heapUsed;
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const list = new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: true }), NOVA_MAX, FIRST_PAGE);
+    const times: number[] = [];
+    let tp = performance.now();
+    await list.loadAll(undefined, (items) => {
+      const now = performance.now();
+      if (items.length === NOVA_MAX) times.push(now - tp);
+      tp = now;
+    });
+    renderRows(list.items);
+    all.push(performance.now() - t0);
+    perPage.push(...times);
+    servers = list.items.length;
+    pages = list.pageCount;
+    global.gc?.();
+    heapPerServer = (process.memoryUsage().heapUsed - heap0) / Math.max(1, servers);
+    rssGrowthMb = (process.memoryUsage().rss - rss0) / 1048576;
+    void list.items.length; // keep the list alive until measured
+  }
+  const fullPageMs = perPage.length ? median(perPage) : median(all) / Math.max(1, Math.ceil(servers / NOVA_MAX));
+  const projected10k = median(first) + 10 * fullPageMs;
+
+  // refresh with one page loaded, and a poll
+  let requests = 0;
+  const fetcher = serverPageFetcher(client, { allProjects: true });
+  const onePage = new PagedList<Server>((s) => s.id, (m, l, s) => (requests++, fetcher(m, l, s)), 200, FIRST_PAGE);
+  await onePage.loadMore();
+  requests = 0;
+  const tr = performance.now();
+  await onePage.refreshLoaded();
+  const refreshMs = performance.now() - tr;
+  const refreshRequests = requests;
+  const since = onePage.items.map((s) => s.updated ?? '').sort().pop() ?? new Date().toISOString();
+  const tpoll = performance.now();
+  const changed = (await client.compute.listServers({ allProjects: true, filters: { 'changes-since': since } })).data.length;
+  const pollMs = performance.now() - tpoll;
+  client.dispose();
+
+  const result = {
+    date: new Date().toISOString(),
+    cloud: 'lab',
+    microversion: mv,
+    servers,
+    pages,
+    firstPageRows: FIRST_PAGE,
+    medianMs: {
+      firstPage: Math.round(median(first)),
+      firstPageRawApi: Math.round(median(firstRaw)),
+      allRows: Math.round(median(all)),
+      fullPageOf1000: Math.round(fullPageMs),
+      projectedAllRows10k: Math.round(projected10k),
+      refreshOnePage: Math.round(refreshMs),
+      pollChangesSince: Math.round(pollMs),
+    },
+    ratios: { firstPageOverRawApi: Number((median(first) / median(firstRaw)).toFixed(2)) },
+    refreshRequestsWithOnePageLoaded: refreshRequests,
+    pollRowsReturned: changed,
+    memory: { heapBytesPerServer: Math.round(heapPerServer), projectedHeapMb10k: Number(((heapPerServer * 10_000) / 1048576).toFixed(1)), rssGrowthMbAllRows: Number(rssGrowthMb.toFixed(1)) },
+    targets: { firstPageMs: 500, allRows10kMs: 3000, refreshRequests: 1 },
+    met: { firstPage: median(first) < 500, allRows10k: projected10k < 3000, refreshOnePageOnly: refreshRequests === 1 },
+    note: servers < 2000 ? `Only ${servers} servers in the lab: seed it with "lab/lab seed-bulk 2000" (once) for the issue's measurement.` : undefined,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = resolve(repoRoot, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'explorer.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log('written bench/results/explorer.json');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listCloudNames, loadCloudConfig } from '../../../src/core/openstack/clouds-config';
+import { addCloudEntry, readCloudEntry, removeCloudEntry, validateCloudName } from '../../../src/features/clouds/clouds-file';
+import { cloudSecretKey, parseOpenrc } from '../../../src/features/clouds/openrc';
+
+describe('clouds: openrc import', () => {
+  it('reads the OS_* variables of a Keystone v3 openrc without running it; the password is kept apart', () => {
+    const rc = [
+      '# demo-openrc',
+      'export OS_AUTH_URL=http://198.18.0.10:5000/v3',
+      "export OS_USERNAME='demo'",
+      'export OS_PASSWORD="s3cr3t"',
+      'export OS_PROJECT_NAME=demo',
+      'export OS_USER_DOMAIN_NAME=Default',
+      'export OS_PROJECT_DOMAIN_NAME=Default',
+      'export OS_REGION_NAME=RegionOne',
+      'export OS_IDENTITY_API_VERSION=3',
+      'export OS_INTERFACE=public',
+    ].join('\n');
+    const p = parseOpenrc(rc);
+    assert.equal(p.password, 's3cr3t');
+    assert.deepEqual(p.entry.auth, { auth_url: 'http://198.18.0.10:5000/v3', username: 'demo', project_name: 'demo', user_domain_name: 'Default', project_domain_name: 'Default' });
+    assert.equal(p.entry.region_name, 'RegionOne');
+    assert.ok(!JSON.stringify(p.entry).includes('s3cr3t'));
+    assert.equal(p.promptsForPassword, false);
+  });
+
+  it('notices an openrc that asks for the password (Horizon download)', () => {
+    const rc = 'export OS_AUTH_URL=https://k:5000/v3\nexport OS_USERNAME=u\necho "Please enter your OpenStack Password: "\nread -sr OS_PASSWORD_INPUT\nexport OS_PASSWORD=$OS_PASSWORD_INPUT\nexport OS_TENANT_NAME=p\n';
+    const p = parseOpenrc(rc);
+    assert.equal(p.password, undefined);
+    assert.equal(p.promptsForPassword, true);
+    assert.equal((p.entry.auth as Record<string, string>).project_name, 'p');
+  });
+
+  it('reads the lab\'s own openrc files when present', function () {
+    const f = join(__dirname, '..', '..', '..', '.lab', 'openrc-demo');
+    if (!existsSync(f)) this.skip();
+    const p = parseOpenrc(readFileSync(f, 'utf8'));
+    assert.match(String((p.entry.auth as Record<string, string>).auth_url), /^http:\/\/198\.18\.0\.10:5000/);
+    assert.ok(p.password);
+  });
+});
+
+describe('clouds: clouds.yaml edits', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ost-clouds-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds an entry without a password, keeps comments and other clouds, creates new files 0600, and openstacksdk-style loading sees it', () => {
+    const file = join(dir, 'clouds.yaml');
+    writeFileSync(file, '# my clouds\nclouds:\n  prod:  # the big one\n    auth:\n      auth_url: https://prod:5000/v3\n      username: me\n      password: x\n      project_name: ops\n', { mode: 0o640 });
+    addCloudEntry(file, 'lab', { auth: { auth_url: 'http://198.18.0.10:5000/v3', username: 'admin', project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' }, region_name: 'RegionOne' });
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^# my clouds/);
+    assert.match(text, /# the big one/, 'comments are kept (the yaml library may move a trailing one to its own line)');
+    assert.equal(statSync(file).mode & 0o777, 0o640, 'mode kept');
+    assert.deepEqual(listCloudNames({ env: { OS_CLIENT_CONFIG_FILE: file }, cwd: dir, home: dir, systemDirs: [] }), ['prod', 'lab']);
+    assert.equal(readCloudEntry(file, 'lab')?.region_name, 'RegionOne');
+    // without its password the cloud is incomplete; the session injects it from secret storage
+    assert.throws(() => loadCloudConfig('lab', { env: { OS_CLIENT_CONFIG_FILE: file }, cwd: dir, home: dir, systemDirs: [] }), (e: { details?: { key?: string } }) => e.details?.key === 'auth.password');
+    const fresh = join(dir, 'sub', 'clouds.yaml');
+    addCloudEntry(fresh, 'x', { auth: { auth_url: 'http://k:5000/v3' } });
+    assert.equal(statSync(fresh).mode & 0o777, 0o600);
+  });
+
+  it('refuses duplicates, bad names and passwords; removes entries', () => {
+    const file = join(dir, 'clouds.yaml');
+    addCloudEntry(file, 'a', { auth: { auth_url: 'http://k:5000/v3' } });
+    assert.throws(() => addCloudEntry(file, 'a', { auth: {} }), /already exists/);
+    assert.throws(() => addCloudEntry(file, 'b', { auth: { password: 'p' } }), /must not be written/);
+    assert.throws(() => addCloudEntry(file, 'bad name', { auth: {} }), /Invalid cloud name/);
+    assert.equal(validateCloudName('lab-demo'), undefined);
+    assert.equal(removeCloudEntry(file, 'a'), true);
+    assert.equal(removeCloudEntry(file, 'a'), false);
+    assert.equal(readCloudEntry(file, 'a'), undefined);
+    assert.equal(cloudSecretKey('lab'), 'openstack.cloud.lab.password');
+  });
+});
