@@ -1,6 +1,11 @@
 import * as vscode from 'vscode';
+import { run } from './core/remote/exec';
 import { activateClouds } from './features/clouds/activate-clouds';
+import type { CloudSession } from './features/clouds/cloud-session';
+import { activateConfigDoctor, type ConfigDoctorFeature } from './features/configs/activate-config-doctor';
+import { activateExplorer, type ExplorerHandle } from './features/explorer/activate-explorer';
 import { activateLogs, type LogsFeature } from './features/logs/activate-logs';
+import { activateSftp } from './features/sftp/activate-sftp';
 import { registerCommand } from './platform/commands';
 import { createLogChannel } from './platform/log-channel';
 import { Secrets } from './platform/secrets';
@@ -10,7 +15,10 @@ import { SshService } from './platform/ssh';
 /** What activate() returns: tests read the activation time and drive features through it. */
 export interface ExtensionApi {
   activationMs: number;
+  clouds: CloudSession;
   logs: LogsFeature;
+  explorer: ExplorerHandle;
+  configs: ConfigDoctorFeature;
 }
 
 /** Composition root: builds the services and activates each feature. No logic lives here. */
@@ -21,14 +29,28 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const secrets = new Secrets(context.secrets, context.globalState);
   const ssh = new SshService(settings, secrets, logger);
   const clouds = activateClouds({ settings, secrets, logger });
-  const cloud = () => ({ name: clouds.session.activeCloud, client: (signal?: AbortSignal) => clouds.session.client(signal) });
-  const logs = activateLogs({ logger, settings, ssh, cloud });
+  const session = clouds.session;
+  const sshTargetOf = (host: string) => ssh.mapHost(host, session.activeCloud ?? '*').sshAlias;
+
+  const logs = activateLogs({ logger, settings, ssh, cloud: () => ({ name: session.activeCloud, client: (signal) => session.client(signal) }) });
+  const explorer = activateExplorer({
+    logger,
+    settings,
+    session,
+    runOnHost: (host, cmd, signal) => run(ssh.pool, sshTargetOf(host), cmd, { signal }).then((r) => r.value),
+    sshTargetOf,
+  });
+  const sftp = activateSftp({ pool: () => ssh.pool, logger });
+  const configs = activateConfigDoctor({ logger, ssh });
 
   context.subscriptions.push(
     channel,
     ssh,
     clouds.disposable,
     logs,
+    explorer,
+    sftp,
+    configs,
     registerCommand('openstack.showLog', logger, () => channel.show()),
     registerCommand('openstack.credentials.forget', logger, async () => {
       const n = await secrets.forgetAll();
@@ -37,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   const activationMs = Math.round(performance.now() - started);
   logger.info(`Activated in ${activationMs} ms.`);
-  return { activationMs, logs };
+  return { activationMs, clouds: session, logs, explorer, configs };
 }
 
 export function deactivate(): void {}
