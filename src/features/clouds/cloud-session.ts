@@ -32,9 +32,14 @@ export class CloudSession implements vscode.Disposable {
   constructor(private readonly deps: CloudSessionDeps) {
     this.subs.push(
       deps.settings.onDidChange((e) => {
-        if (e.affectsConfiguration('openstack.cloud') || e.affectsConfiguration('openstack.cloudsYamlPath') || e.affectsConfiguration('openstack.http')) {
+        if (e.affectsConfiguration('openstack.cloudsYamlPath') || e.affectsConfiguration('openstack.http')) {
           this.override = undefined;
           this.reset();
+        } else if (e.affectsConfiguration('openstack.cloud')) {
+          // The echo of our own switchTo() changes nothing; a change made elsewhere (settings UI) switches.
+          const before = this.activeCloud;
+          this.override = undefined;
+          if (this.activeCloud !== before) this.reset();
         }
       }),
     );
