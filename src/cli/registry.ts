@@ -1,5 +1,6 @@
 import type { CliCommand } from './command';
 import { actionsCommand } from './commands/actions';
+import { checkCommand } from './commands/check';
 import { floatingIpsCommand } from './commands/floating-ips';
 import { hypervisorsCommand } from './commands/hypervisors';
 import { lintCommand } from './commands/lint';
@@ -26,5 +27,6 @@ export function cliCommands(): CliCommand[] {
     lintCommand,
     logsCorrelateCommand,
     sshCheckCommand,
+    checkCommand,
   ];
 }

@@ -1,0 +1,98 @@
+import { checkApiOf, hostExecOf } from '../../core/checks/adapters';
+import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
+import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
+import { gatherContext } from '../../core/checks/gather';
+import { gatherLiveMigration, liveMigrationReport } from '../../core/checks/live-migration';
+import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
+import { renderJson, renderMarkdown, renderText } from '../../core/checks/report';
+import { exitCodeOf, type CheckReport } from '../../core/checks/types';
+import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
+import { TroubleshooterError } from '../../core/errors';
+import type { HostMapConfig } from '../../core/hosts/host-map';
+import { ttyHostKeyPrompt, ttyPassphraseProvider } from '../../core/remote/auth';
+import { SshPool } from '../../core/remote/pool';
+import { SshConfigResolver } from '../../core/remote/ssh-config';
+import type { CliCommand, CliIo } from '../command';
+import { parseCommon, withCloud, type CommonOptions } from './openstack-common';
+
+const USAGE = [
+  'check live-migration <server> [--target HOST]… [--source HOST] [COMMON]',
+  '       check mysql-limits [--host HOST] [COMMON]',
+  '       check vxlan [--host HOST]… [COMMON]',
+  '       check floating-ip <address|id> [COMMON]',
+  '       check cgroups <server> [COMMON]',
+  '  COMMON: [--cloud NAME] [--json | --markdown] [--ssh-config FILE] [--host-template T] [--deadline SECONDS]',
+].join('\n');
+
+/**
+ * `check …`: the extension's checks from a terminal or CI. Exit codes: 0 pass (or warnings only), 1 a check
+ * failed, 2 usage error, 3 the check itself could not run (cloud unreachable, bad credentials).
+ */
+export const checkCommand: CliCommand = {
+  name: 'check',
+  summary: 'Run a readiness check: live-migration, mysql-limits, vxlan, floating-ip, cgroups (exit 0 pass, 1 fail, 3 error).',
+  usage: USAGE,
+  async run(args, io) {
+    const [kind, ...rest] = args;
+    const o = parseCommon(rest, ['--target', '--source', '--host', '--ssh-config', '--host-template', '--deadline'], ['--markdown']);
+    // parseCommon keeps the last value of a repeated option: collect repeated --target/--host ourselves.
+    const many = (name: string) => rest.flatMap((a, i) => (a === name ? [rest[i + 1]] : a.startsWith(`${name}=`) ? [a.slice(name.length + 1)] : [])).filter(Boolean);
+    const deadlineMs = o.values.deadline ? Number(o.values.deadline) * 1000 : 120_000;
+    if (!Number.isFinite(deadlineMs) || deadlineMs <= 0) throw new TroubleshooterError('InvalidInput', `Not a number of seconds: "${o.values.deadline}".`);
+    const usage = () => {
+      io.err(`Usage: openstack-troubleshooter ${USAGE}`);
+      return 2;
+    };
+    switch (kind) {
+      case 'live-migration': {
+        const server = o.positional[0];
+        if (!server && !o.values.source) return usage();
+        return withChecks(io, o, deadlineMs, async (api, ctx) => {
+          const facts = await gatherLiveMigration(api, ctx, { server, source: o.values.source ?? '', targets: many('--target') });
+          if (facts.length === 0) throw new TroubleshooterError('NotFound', 'No target compute host to check (no other nova-compute service).');
+          return facts.map(liveMigrationReport);
+        });
+      }
+      case 'mysql-limits':
+        return withChecks(io, o, deadlineMs, async (_api, ctx) => [mysqlReport(await gatherMysql(ctx, o.values.host ?? 'controller'))], false);
+      case 'vxlan':
+        return withChecks(io, o, deadlineMs, async (api, ctx) => [vxlanReport(await gatherVxlan(api, ctx, many('--host')))]);
+      case 'floating-ip': {
+        const q = o.positional[0];
+        if (!q) return usage();
+        return withChecks(io, o, deadlineMs, async (api, ctx) => [floatingIpReport(await gatherFloatingIp(api, ctx, q))]);
+      }
+      case 'cgroups': {
+        const q = o.positional[0];
+        if (!q) return usage();
+        return withChecks(io, o, deadlineMs, async (api, ctx) => [cgroupsReport(await gatherCgroups(api, ctx, q))]);
+      }
+      default:
+        return usage();
+    }
+  },
+};
+
+async function withChecks(
+  io: CliIo,
+  o: CommonOptions,
+  deadlineMs: number,
+  work: (api: ReturnType<typeof checkApiOf>, ctx: ReturnType<typeof gatherContext>) => Promise<CheckReport[]>,
+  needsCloud = true,
+): Promise<number> {
+  const resolver = new SshConfigResolver({ configFile: o.values['ssh-config'], env: io.env });
+  const pool = new SshPool({ resolve: (a) => resolver.resolve(a), logger: io.log, passphrase: ttyPassphraseProvider(), hostKeyPrompt: ttyHostKeyPrompt() });
+  const hostMap: HostMapConfig = o.values['host-template'] ? { '*': { template: o.values['host-template'] } } : {};
+  const progress = (e: { host?: string; message: string }) => io.log.info(`check${e.host ? ` ${e.host}` : ''}: ${e.message}`);
+  try {
+    const reports = needsCloud
+      ? await withCloud(io, o, (client) => work(checkApiOf(client), gatherContext(hostExecOf(pool, client.cloud.name, hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs })))
+      : await work(undefined as never, gatherContext(hostExecOf(pool, o.cloud ?? '*', hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs }));
+    if (o.json) io.out(reports.length === 1 ? renderJson(reports[0]) : `[${reports.map(renderJson).join(',\n')}]`);
+    else if (o.flags.has('markdown')) io.out(reports.map(renderMarkdown).join('\n\n---\n\n'));
+    else io.out(reports.map(renderText).join('\n\n'));
+    return Math.max(...reports.map(exitCodeOf));
+  } finally {
+    pool.dispose();
+  }
+}

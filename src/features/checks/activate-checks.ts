@@ -1,0 +1,351 @@
+import * as vscode from 'vscode';
+import { checkApiOf } from '../../core/checks/adapters';
+import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
+import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
+import { gatherContext, type GatherContext } from '../../core/checks/gather';
+import { gatherLiveMigration, liveMigrationReport, readinessSummary } from '../../core/checks/live-migration';
+import {
+  MIGRATION_KIND_HELP,
+  runningMigration,
+  startColdMigration,
+  startLiveMigration,
+  watchMigration,
+  type MigrationKind,
+  type MigrationOutcome,
+} from '../../core/checks/migrate';
+import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
+import type { CheckApi, HostExec } from '../../core/checks/ports';
+import { statusLabel } from '../../core/checks/report';
+import { finding, overallStatus, type CheckReport } from '../../core/checks/types';
+import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
+import { TroubleshooterError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { OpenStackClient } from '../../core/openstack/client';
+import { mvAtLeast } from '../../core/openstack/microversion';
+import type { Server } from '../../core/openstack/types';
+import type { RemoteCommand } from '../../core/remote/command';
+import { registerCommand } from '../../platform/commands';
+import { ReportDocuments } from './report-documents';
+
+/** What the checks feature needs from the composition root (src/extension.ts). */
+export interface ChecksServices {
+  logger: Logger;
+  /** The active cloud: its name and a connected client (cached by the clouds feature). */
+  cloud: () => { name: string | undefined; client: (signal?: AbortSignal) => Promise<OpenStackClient> };
+  /** Runs a remote command on an OpenStack host name (the root maps it to an SSH target and uses the pool). */
+  runOnHost: <T>(host: string, cmd: RemoteCommand<T>, signal: AbortSignal) => Promise<T>;
+  /** Database host for the MySQL check (default "controller"). */
+  databaseHost?: () => string | undefined;
+  /** Deadline of one check run in ms (default 120 000). */
+  checkDeadlineMs?: () => number;
+}
+
+/** What commands receive: an explorer node (`.server`, `.fip`), `{ serverId }`, `{ address }`, or a plain string. */
+type Arg = unknown;
+
+function serverIdOf(arg: Arg): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object') {
+    const o = arg as { serverId?: unknown; server?: unknown; id?: unknown };
+    if (typeof o.serverId === 'string') return o.serverId;
+    if (typeof o.server === 'string') return o.server;
+    if (o.server && typeof o.server === 'object' && typeof (o.server as { id?: unknown }).id === 'string') return (o.server as { id: string }).id;
+  }
+  return undefined;
+}
+
+function field(arg: Arg, key: string): string | undefined {
+  if (arg && typeof arg === 'object' && typeof (arg as Record<string, unknown>)[key] === 'string') return (arg as Record<string, string>)[key];
+  return undefined;
+}
+
+/** The checks and migration actions: palette commands, report documents, target picker, progress. */
+export function activateChecks(services: ChecksServices): vscode.Disposable {
+  const { logger } = services;
+  const docs = new ReportDocuments();
+  const exec: HostExec = { run: (host, cmd, signal) => services.runOnHost(host, cmd, signal) };
+
+  async function api(signal?: AbortSignal): Promise<{ api: CheckApi; client: OpenStackClient; cloud: string }> {
+    const c = services.cloud();
+    if (!c.name) throw new TroubleshooterError('CloudNotFound', 'No OpenStack cloud is configured.');
+    const client = await c.client(signal);
+    return { api: checkApiOf(client), client, cloud: c.name };
+  }
+
+  /** Runs gathering under a cancellable notification that names the host being worked on. */
+  function withCheckProgress<T>(title: string, work: (ctx: GatherContext) => Promise<T>): Thenable<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      const ctrl = new AbortController();
+      const sub = token.onCancellationRequested(() => ctrl.abort());
+      const ctx = gatherContext(exec, {
+        signal: ctrl.signal,
+        logger,
+        deadlineMs: services.checkDeadlineMs?.() ?? 120_000,
+        progress: (e) => progress.report({ message: `${e.host ? `${e.host}: ` : ''}${e.message}` }),
+      });
+      return work(ctx).finally(() => sub.dispose());
+    });
+  }
+
+  async function showReports(reports: CheckReport[]): Promise<{ uri: string; reports: CheckReport[] }> {
+    const editor = await docs.show(reports);
+    const worst = overallStatus(reports.flatMap((r) => r.findings));
+    logger.info(`check: ${reports.map((r) => `${r.title}: ${r.status}`).join('; ')}`);
+    void vscode.window.setStatusBarMessage(`${statusLabel(worst)} ${reports.length === 1 ? reports[0].title : `${reports.length} reports`}`, 10_000);
+    return { uri: editor.document.uri.toString(), reports };
+  }
+
+  async function pickServer(a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
+    const ctrl = new AbortController();
+    const servers = (await a.listServers({ allProjects: true }, ctrl.signal)).filter(filter ?? (() => true));
+    if (servers.length === 0) {
+      void vscode.window.showInformationMessage(`No instance to choose for "${title}".`);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      servers.map((s) => ({ label: s.name || s.id, description: `${s.status}${s.host ? ` · ${s.host}` : ''}`, detail: s.id, server: s })),
+      { title, placeHolder: 'Instance', matchOnDescription: true, matchOnDetail: true },
+    );
+    return picked?.server;
+  }
+
+  async function serverFrom(arg: Arg, a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
+    const id = serverIdOf(arg);
+    if (id) return a.getServer(id, new AbortController().signal);
+    return pickServer(a, title, filter);
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  async function checkLiveMigration(arg?: Arg) {
+    const { api: a } = await api();
+    const server = await serverFrom(arg, a, 'Check Live-Migration Readiness');
+    if (!server) return undefined;
+    const target = field(arg, 'target');
+    const reports = await withCheckProgress(`Checking live migration of "${server.name}"`, async (ctx) => {
+      const facts = await gatherLiveMigration(a, ctx, { server: server.id, source: server.host ?? '', targets: target ? [target] : [] });
+      return facts.map(liveMigrationReport);
+    });
+    if (reports.length === 0) throw new TroubleshooterError('NotFound', `No other compute host to migrate "${server.name}" to.`);
+    return showReports(reports);
+  }
+
+  async function checkMysql(arg?: Arg) {
+    let host = field(arg, 'host');
+    if (!host) {
+      host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.() ?? 'controller' });
+      if (!host) return undefined;
+    }
+    const h = host;
+    const report = await withCheckProgress(`Checking MySQL limits on "${h}"`, async (ctx) => mysqlReport(await gatherMysql(ctx, h)));
+    return showReports([report]);
+  }
+
+  async function checkVxlan() {
+    const { api: a } = await api();
+    const report = await withCheckProgress('Checking VXLAN ports of every node', async (ctx) => vxlanReport(await gatherVxlan(a, ctx)));
+    return showReports([report]);
+  }
+
+  async function checkCgroups(arg?: Arg) {
+    const { api: a } = await api();
+    const server = await serverFrom(arg, a, 'Check Instance Cgroups');
+    if (!server) return undefined;
+    const report = await withCheckProgress(`Checking cgroups of "${server.name}"`, async (ctx) => cgroupsReport(await gatherCgroups(a, ctx, server.id)));
+    return showReports([report]);
+  }
+
+  async function checkFloatingIp(arg?: Arg) {
+    const { api: a } = await api();
+    let q = field(arg, 'address') ?? field(arg, 'floatingIp') ?? (typeof arg === 'string' ? arg : undefined);
+    const node = arg as { fip?: { floatingIpAddress?: string } } | undefined;
+    if (!q && node?.fip?.floatingIpAddress) q = node.fip.floatingIpAddress;
+    if (!q) {
+      const fips = await a.listFloatingIps({}, new AbortController().signal);
+      const picked = await vscode.window.showQuickPick(
+        fips.map((f) => ({ label: f.floatingIpAddress, description: f.fixedIpAddress ? `→ ${f.fixedIpAddress}` : 'not associated', detail: `router ${f.routerId ?? '-'} · ${f.status ?? ''}`, q: f.floatingIpAddress })),
+        { title: 'Check Floating-IP Path', placeHolder: 'Floating IP' },
+      );
+      if (!picked) return undefined;
+      q = picked.q;
+    }
+    const query = q;
+    const report = await withCheckProgress(`Checking the path of ${query}`, async (ctx) => floatingIpReport(await gatherFloatingIp(a, ctx, query)));
+    return showReports([report]);
+  }
+
+  // ------------------------------------------------------------------ migrations
+
+  /**
+   * The target picker: every other compute host with its readiness summary (gathered in parallel), plus "let the
+   * scheduler choose"; it explains live versus cold migration.
+   */
+  async function pickTarget(a: CheckApi, client: OpenStackClient, server: Server, kind: MigrationKind): Promise<{ host?: string } | undefined> {
+    const canChoose = kind === 'live-migration' || mvAtLeast(client.compute.microversion, '2.56');
+    const reports = canChoose
+      ? await withCheckProgress(`Checking targets for "${server.name}"`, async (ctx) => (await gatherLiveMigration(a, ctx, { server: server.id, source: server.host ?? '' })).map(liveMigrationReport))
+      : [];
+    type Item = vscode.QuickPickItem & { host?: string; scheduler?: boolean };
+    const items: Item[] = [
+      { label: '$(sparkle) Let the scheduler choose', description: 'nova picks a host that passes its filters', scheduler: true, detail: MIGRATION_KIND_HELP[kind] },
+      ...reports.map((r): Item => ({
+        label: `${r.status === 'fail' ? '$(error)' : r.status === 'warn' ? '$(warning)' : '$(pass)'} ${r.subject.target}`,
+        description: readinessSummary(r),
+        detail: kind === 'live-migration' ? r.findings.filter((f) => f.status === 'fail').map((f) => f.summary).join(' ') || 'All readiness items pass or warn.' : 'Cold migration needs neither the libvirt transport nor the migration ports; the disks are copied while the instance is off.',
+        host: r.subject.target,
+      })),
+    ];
+    if (!canChoose) items[0].detail = `${MIGRATION_KIND_HELP[kind]} Choosing the target needs compute microversion 2.56 (the cloud speaks ${client.compute.microversion}).`;
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `${kind === 'live-migration' ? 'Live-migrate' : 'Migrate (cold)'} "${server.name}" from ${server.host ?? '?'}`,
+      placeHolder: kind === 'live-migration' ? 'Target host — live migration keeps the instance running' : 'Target host — cold migration stops and restarts the instance',
+      matchOnDescription: true,
+    });
+    if (!picked) return undefined;
+    if (picked.host && reports.find((r) => r.subject.target === picked.host)?.status === 'fail' && kind === 'live-migration') {
+      const go = await vscode.window.showWarningMessage(`The readiness check of "${picked.host}" fails: ${readinessSummary(reports.find((r) => r.subject.target === picked.host)!)}. Migrate anyway?`, { modal: true }, 'Migrate Anyway', 'Show Report');
+      if (go === 'Show Report') {
+        await showReports(reports.filter((r) => r.subject.target === picked.host));
+        return undefined;
+      }
+      if (go !== 'Migrate Anyway') return undefined;
+    }
+    return { host: picked.host };
+  }
+
+  async function migrate(kind: MigrationKind, arg?: Arg): Promise<MigrationOutcome | undefined> {
+    const { api: a, client, cloud } = await api();
+    const server = await serverFrom(arg, a, kind === 'live-migration' ? 'Live-Migrate Instance' : 'Migrate Instance', (s) => s.status === 'ACTIVE' || (kind === 'migration' && s.status === 'SHUTOFF'));
+    if (!server) return undefined;
+    // An explicit { target } (scripts, tests) skips the picker; { target: null } lets the scheduler choose.
+    const given = arg && typeof arg === 'object' && 'target' in arg ? { host: (arg as { target?: string | null }).target ?? undefined } : undefined;
+    const choice = given ?? (await pickTarget(a, client, server, kind));
+    if (!choice) return undefined;
+    const verb = kind === 'live-migration' ? 'Live-migrating' : 'Migrating';
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `${verb} "${server.name}"${choice.host ? ` to ${choice.host}` : ''}`, cancellable: true },
+      async (progress, token) => {
+        const ctrl = new AbortController();
+        const sub = token.onCancellationRequested(() => ctrl.abort());
+        try {
+          const start = kind === 'live-migration' ? startLiveMigration : startColdMigration;
+          const { requestId, startedAt } = await start(a, server.id, choice.host, ctrl.signal);
+          logger.info(`${kind} of ${server.id} to ${choice.host ?? '(scheduler)'} accepted, request ${requestId ?? '?'}`);
+          let last = 0;
+          return await watchMigration(a, server.id, {
+            kind,
+            requestId,
+            startedAt,
+            fromHost: server.host,
+            signal: ctrl.signal,
+            onProgress: (p) => {
+              const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
+              if (p.percent !== undefined) last = Math.max(last, p.percent);
+              progress.report({ message: p.message, increment: inc });
+            },
+          });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    await announce(outcome, cloud);
+    return outcome;
+  }
+
+  async function announce(o: MigrationOutcome, cloud: string): Promise<void> {
+    const name = o.server.name;
+    const secs = (o.durationMs / 1000).toFixed(1);
+    if (o.ok && o.needsConfirm) {
+      const pick = await vscode.window.showInformationMessage(`"${name}" was migrated to ${o.toHost} in ${secs} s and waits in VERIFY_RESIZE.`, 'Confirm', 'Revert');
+      if (pick === 'Confirm') await confirmOrRevert('confirm', { serverId: o.server.id });
+      if (pick === 'Revert') await confirmOrRevert('revert', { serverId: o.server.id });
+      return;
+    }
+    if (o.ok) {
+      void vscode.window.showInformationMessage(`"${name}" moved from ${o.fromHost ?? '?'} to ${o.toHost} in ${secs} s.`);
+      return;
+    }
+    const reason = o.failure?.summary ?? 'unknown reason';
+    logger.error(`${o.kind} of ${o.server.id} failed: ${reason}${o.failure?.traceback ? `\n${o.failure.traceback}` : ''}`);
+    const actions = ['Show Details', ...(o.requestId ?? o.failure?.requestId ? ['Open Correlated Logs'] : [])];
+    const pick = await vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions);
+    if (pick === 'Open Correlated Logs') await vscode.commands.executeCommand('openstack.logs.correlate', { requestId: o.requestId ?? o.failure?.requestId, cloud });
+    if (pick === 'Show Details') await showReports([failureReport(o)]);
+  }
+
+  async function confirmOrRevert(which: 'confirm' | 'revert', arg?: Arg) {
+    const { api: a } = await api();
+    const server = await serverFrom(arg, a, which === 'confirm' ? 'Confirm Resize/Migration' : 'Revert Resize/Migration', (s) => s.status === 'VERIFY_RESIZE');
+    if (!server) return undefined;
+    if (server.status !== 'VERIFY_RESIZE') throw new TroubleshooterError('Conflict', `"${server.name}" is ${server.status}, not VERIFY_RESIZE: nothing to ${which}.`);
+    const ctrl = new AbortController();
+    const r = which === 'confirm' ? await a.confirmResize(server.id, ctrl.signal) : await a.revertResize(server.id, ctrl.signal);
+    void vscode.window.showInformationMessage(which === 'confirm' ? `Confirmed the migration of "${server.name}".` : `Reverting "${server.name}" to its source host.`);
+    return r;
+  }
+
+  async function abortOrForce(which: 'abort' | 'force', arg?: Arg) {
+    const { api: a } = await api();
+    const server = await serverFrom(arg, a, which === 'abort' ? 'Abort Live Migration' : 'Force-Complete Live Migration', (s) => s.status === 'MIGRATING');
+    if (!server) return undefined;
+    const ctrl = new AbortController();
+    const m = await runningMigration(a, server.id, ctrl.signal);
+    if (!m) throw new TroubleshooterError('NotFound', `"${server.name}" has no live migration in progress.`);
+    const text = which === 'abort'
+      ? `Abort the live migration of "${server.name}" (${m.sourceCompute} → ${m.destCompute}, ${m.status})? The instance stays on ${m.sourceCompute}.`
+      : `Force the live migration of "${server.name}" to complete? The instance is paused until the copy finishes (or post-copy takes over).`;
+    const ok = field(arg, 'confirm') === 'yes' ? 'Yes' : await vscode.window.showWarningMessage(text, { modal: true }, which === 'abort' ? 'Abort Migration' : 'Force Complete');
+    if (!ok) return undefined;
+    if (which === 'abort') await a.abortMigration(server.id, m.id, ctrl.signal);
+    else await a.forceCompleteMigration(server.id, m.id, ctrl.signal);
+    void vscode.window.showInformationMessage(which === 'abort' ? `Asked nova to abort migration ${m.id} of "${server.name}".` : `Asked nova to force migration ${m.id} of "${server.name}" to complete.`);
+    return m.id;
+  }
+
+  return vscode.Disposable.from(
+    docs,
+    registerCommand('openstack.check.liveMigration', logger, checkLiveMigration),
+    registerCommand('openstack.check.mysqlLimits', logger, checkMysql),
+    registerCommand('openstack.check.vxlan', logger, checkVxlan),
+    registerCommand('openstack.check.cgroups', logger, checkCgroups),
+    registerCommand('openstack.check.floatingIp', logger, checkFloatingIp),
+    registerCommand('openstack.check.exportReport', logger, (arg?: { uri?: string; format?: 'md' | 'json'; to?: string } | vscode.Uri) => {
+      if (arg instanceof vscode.Uri) return docs.export(arg);
+      return docs.export(arg?.uri ? vscode.Uri.parse(arg.uri) : undefined, arg?.format, arg?.to ? vscode.Uri.file(arg.to) : undefined);
+    }),
+    registerCommand('openstack.server.liveMigrate', logger, (arg?: Arg) => migrate('live-migration', arg)),
+    registerCommand('openstack.server.migrate', logger, (arg?: Arg) => migrate('migration', arg)),
+    registerCommand('openstack.server.confirmResize', logger, (arg?: Arg) => confirmOrRevert('confirm', arg)),
+    registerCommand('openstack.server.revertResize', logger, (arg?: Arg) => confirmOrRevert('revert', arg)),
+    registerCommand('openstack.migration.abort', logger, (arg?: Arg) => abortOrForce('abort', arg)),
+    registerCommand('openstack.migration.forceComplete', logger, (arg?: Arg) => abortOrForce('force', arg)),
+  );
+}
+
+/** A failed migration as a report: the failing events, with their tracebacks (admins see them). */
+export function failureReport(o: MigrationOutcome): CheckReport {
+  const f = o.failure;
+  const evidence = [
+    `server ${o.server.name} (${o.server.id}): ${o.server.status}${o.server.taskState ? ` / ${o.server.taskState}` : ''} on ${o.server.host ?? '?'}`,
+    ...(o.migration ? [`migration ${o.migration.id}: ${o.migration.status} (${o.migration.sourceCompute ?? '?'} → ${o.migration.destCompute ?? '?'})`] : []),
+    ...(f?.errorEvents ?? []).map((e) => `${e.event}: ${e.result}${e.host ? ` on ${e.host}` : ''} (${e.startTime ?? '?'} → ${e.finishTime ?? '?'})${e.details ? ` — ${e.details}` : ''}`),
+    ...(f?.fault ? [`fault: ${f.fault}`] : []),
+  ];
+  const findings = [
+    finding('reason', 'Why it failed', 'fail', f?.summary ?? 'No reason recorded.', evidence, {
+      text: `All log lines of this request across the hosts: run "OpenStack: Correlate Logs" with ${o.requestId ?? f?.requestId ?? 'the request id'}.`,
+    }),
+  ];
+  if (f?.traceback) findings.push(finding('traceback', 'Traceback (admin)', 'fail', 'The traceback nova recorded for the failing event.', f.traceback.split('\n')));
+  return {
+    kind: 'live-migration',
+    title: `${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${o.server.name}" failed`,
+    subject: { server: `${o.server.name} (${o.server.id})`, request: o.requestId ?? f?.requestId ?? '-', from: o.fromHost ?? '-' },
+    status: 'fail',
+    findings,
+    startedAt: new Date(Date.now() - o.durationMs).toISOString(),
+    durationMs: o.durationMs,
+    unreachable: [],
+  };
+}
