@@ -197,3 +197,21 @@ describe('logs/clock: naive timestamps get the host zone', () => {
     assert.equal(localToUtcMs(c, 2026, 11, 25, 12, 0, 0, 0), Date.parse('2026-11-25T17:30:00Z'));
   });
 });
+
+describe('logs/entries: a real Zed traceback from this lab (nova-api, database down)', () => {
+  it('the ERROR record holds its raw and exception-prefixed traceback lines; grep context brings the same entry', async () => {
+    const text = readFileSync(own('lab-nova-api-db-error.log'), 'utf8');
+    const entries = parseText(text, 'controller', 'nova-api', '/var/log/nova/nova-api.log', ctx);
+    const id = 'req-d1a4e234-b5d2-4bcc-9f06-4a614608b981';
+    const err = entries.find((e) => e.level === 'ERROR' && e.requestId === id)!;
+    const all = text.replace(/\n$/, '').split('\n');
+    const start = all.findIndex((l) => l.includes(`ERROR nova.api.openstack.wsgi [None ${id}`));
+    const end = all.findIndex((l, i) => i > start && l.includes(`INFO nova.api.openstack.wsgi [None ${id}`));
+    assert.deepEqual(err.lines, all.slice(start, end));
+    assert.ok(err.lines.length > 100);
+    assert.ok(err.lines.some((l) => l === '(Background on this error at: https://sqlalche.me/e/14/e3q8)'), 'a raw continuation line');
+    assert.ok(err.lines.some((l) => /ERROR nova\.api\.openstack\.wsgi oslo_db\.exception\.DBConnectionError/.test(l)));
+    // The preceding oslo_db ERROR (same pid, other logger, no request id) stays a separate record.
+    assert.ok(entries.some((e) => e.lines[0].includes('ERROR oslo_db.sqlalchemy.engines')));
+  });
+});
