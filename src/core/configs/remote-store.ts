@@ -17,7 +17,7 @@ export class SftpConfigFileStore implements ConfigFileStore {
   readonly files: RemoteFiles;
 
   constructor(pool: SshPool, files?: RemoteFiles) {
-    this.files = files ?? new RemoteFiles(pool, { maxReadBytes: MAX_CONFIG_BYTES });
+    this.files = files ?? new RemoteFiles(pool, { maxReadBytes: MAX_CONFIG_BYTES, now: distinctSeconds });
   }
 
   async read(host: string, path: string, signal?: AbortSignal): Promise<StoredFile> {
@@ -50,6 +50,18 @@ export class SftpConfigFileStore implements ConfigFileStore {
     });
     return { backupPath: r.backupPath, version: { sha256: r.version.sha256, size: r.version.size, mtimeMs: r.version.mtime * 1000 } };
   }
+}
+
+let lastSecond = 0;
+/**
+ * Backup names have one-second resolution (`.bak-20261125T201500Z`) and the SFTP layer hard-links the old file to
+ * that name, which fails when a second write of the same file lands in the same second (apply a fix, then the
+ * next one). A clock that never returns the same second twice keeps every generation.
+ */
+function distinctSeconds(): Date {
+  const s = Math.max(Math.floor(Date.now() / 1000), lastSecond + 1);
+  lastSecond = s;
+  return new Date(s * 1000);
 }
 
 /** Runs HostCommands (systemctl restart …) over the pool, sudo as the command says; no shell string. */

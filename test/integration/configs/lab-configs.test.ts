@@ -81,8 +81,8 @@ describe('config doctor on the lab (integration)', function () {
       assert.ok(await waitPort(address, 16509, true), 'libvirtd listens on 16509 after the fix and a restart');
     } finally {
       const cur = await store.read(host, path);
-      await store.write(host, path, original.text!, cur.version);
-      for (const w of written) if (w.backupPath) await sh(host, ['rm', '-f', '--', w.backupPath]);
+      const restore = await store.write(host, path, original.text!, cur.version);
+      for (const b of [...written.map((w) => w.backupPath), restore.backupPath]) if (b) await sh(host, ['rm', '-f', '--', b]);
       await sh(host, ['lab-service', 'restart', 'libvirtd']);
     }
     assert.ok(await waitPort(address, 16509, false), 'restored: compute2 is back to not listening');
@@ -113,21 +113,27 @@ describe('config doctor on the lab (integration)', function () {
       if (!changed.some((c) => c.path === p)) changed.push({ path: p, original: (await store.read(host, p)).text });
     };
     try {
-      // Fix 1, the option file: max_connections to the guide's 4096 (if the lab's file asks for less, or nothing).
-      for (const code of ['mysql/max-connections-low', 'mysql/max-connections-default']) {
-        const plans = await planFixOnHosts({ hosts: [host], path: optionFile, code, store, facts: () => given });
-        if (plans[0].status !== 'change') continue;
-        for (const f of plans[0].files) await remember(f.path);
-        const [r] = await applyHostPlans(plans, store);
-        assert.equal(r.error, undefined);
-        backups.push(...r.written.flatMap((w) => (w.backupPath ? [w.backupPath] : [])));
-      }
+      // The story's start: an option file that does not ask for the guide's 4096 (the lab's may already).
+      await remember(optionFile);
+      const original = changed[0].original!;
+      const story = /^\s*max_connections\s*=/m.test(original) ? original.replace(/^(\s*max_connections\s*=\s*)\d+/m, '$1151') : original.replace(/^\[mysqld\]$/m, '[mysqld]\nmax_connections = 151');
+      const w0 = await store.write(host, optionFile, story, (await store.read(host, optionFile)).version);
+      if (w0.backupPath) backups.push(w0.backupPath);
+      // Fix 1, the option file: max_connections to the guide's 4096.
+      const plans1 = await planFixOnHosts({ hosts: [host], path: optionFile, code: 'mysql/max-connections-low', store, facts: () => given });
+      assert.equal(plans1[0].status, 'change', plans1[0].error);
+      assert.match(plans1[0].files[0].diff, /^-max_connections\s*=\s*151$/m);
+      assert.match(plans1[0].files[0].diff, /^\+max_connections\s*=\s*4096$/m);
+      const [r1] = await applyHostPlans(plans1, store);
+      assert.equal(r1.error, undefined);
+      backups.push(...r1.written.flatMap((w) => (w.backupPath ? [w.backupPath] : [])));
       const text = (await store.read(host, optionFile)).text!;
       const after1 = lintConfig({ path: optionFile, text, facts: await gatherFacts(storeReader(store, host), { path: optionFile, text }, given) }).findings;
       // Fix 2, the service limit: the finding on max_connections says the open-files limit cannot carry it.
       const fdFinding = after1.find((f) => f.code === 'mysql/open-files-too-low');
-      if (limits.hard < 20000) assert.ok(fdFinding, `the doctor flags the ${limits.hard} open-files limit: ${JSON.stringify(after1.map((f) => f.code))}`);
-      if (fdFinding) {
+      assert.ok(fdFinding, `the doctor flags the ${limits.hard} open-files limit: ${JSON.stringify(after1.map((f) => f.code))}`);
+      if (start.mc < 4096) assert.match(fdFinding.message, new RegExp(`lowers max_connections from 4096 to ${start.mc} at startup`), 'the model predicts what the real server did');
+      {
         const plans = await planFixOnHosts({ hosts: [host], path: optionFile, code: 'mysql/open-files-too-low', store, facts: () => given });
         assert.equal(plans[0].status, 'change', plans[0].error);
         assert.deepEqual(plans[0].files.map((f) => f.path), ['/etc/systemd/system/mariadb.service.d/limits.conf']);
@@ -146,7 +152,10 @@ describe('config doctor on the lab (integration)', function () {
       for (const c of changed.reverse()) {
         const cur = await store.read(host, c.path);
         if (c.original === undefined) await sh(host, ['rm', '-f', '--', c.path]);
-        else await store.write(host, c.path, c.original, cur.version);
+        else {
+          const restore = await store.write(host, c.path, c.original, cur.version);
+          if (restore.backupPath) backups.push(restore.backupPath);
+        }
       }
       if (backups.length) await sh(host, ['rm', '-f', '--', ...backups]);
       await sh(host, ['sh', '-c', 'rmdir /etc/systemd/system/mariadb.service.d 2>/dev/null || true']);
