@@ -22,18 +22,34 @@ def log(*a):
     print(time.strftime("%H:%M:%S"), *a, flush=True)
 
 
+def _call(proxy, method, path, **kw):
+    # GETs are retried for a while on 5xx / connection errors: other users of the lab
+    # may restart MariaDB (the extension's fix flow) while we run
+    tries = 30 if method == "get" else 1
+    for i in range(tries):
+        try:
+            r = getattr(proxy, method)(path, **kw)
+        except Exception as exc:  # connection refused / reset
+            if i == tries - 1:
+                raise
+            log(f"retry {method} {path}: {exc}")
+            time.sleep(2)
+            continue
+        if r.status_code >= 500 and i < tries - 1:
+            log(f"retry {method} {path}: HTTP {r.status_code}")
+            time.sleep(2)
+            continue
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
+        return r.json() if r.content else {}
+
+
 def nova(conn, method, path, **kw):
-    r = getattr(conn.compute, method)(path, microversion=kw.pop("mv", MV), **kw)
-    if r.status_code >= 400:
-        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
-    return r.json() if r.content else {}
+    return _call(conn.compute, method, path, microversion=kw.pop("mv", MV), **kw)
 
 
 def neutron(conn, method, path, **kw):
-    r = getattr(conn.network, method)(path, **kw)
-    if r.status_code >= 400:
-        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
-    return r.json() if r.content else {}
+    return _call(conn.network, method, path, **kw)
 
 
 def wait_server(conn, sid, want=("ACTIVE",), timeout=180):
