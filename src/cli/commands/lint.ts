@@ -67,21 +67,30 @@ function position(f: Finding): string {
 async function fixFile(store: LocalConfigFileStore, path: string, lint: (text: string) => Promise<LintResult>, report: FileReport): Promise<void> {
   const written: { path: string; backupPath?: string }[] = [];
   const commands: HostCommand[] = [];
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 10; round++) {
     const cur = await store.read('local', path);
     if (cur.text === undefined) return;
     const result = await lint(cur.text);
-    const fix = result.findings.flatMap((f) => f.fixes.filter((x) => x.preferred && x.files.length > 0))[0];
-    if (!fix) break;
-    for (const fe of fix.files) {
-      const target = fe.path ?? path;
-      const file = target === path ? cur : await store.read('local', target);
-      const after = resolveFileEdit(fe, file.text);
-      if (after === file.text) continue;
-      const r = await store.write('local', target, after, file.version);
-      written.push({ path: target, backupPath: r.backupPath });
+    // The first preferred fix that still changes something (a drop-in already in place changes nothing).
+    let applied = false;
+    for (const fix of result.findings.flatMap((f) => f.fixes.filter((x) => x.preferred && x.files.length > 0))) {
+      const changes: { target: string; after: string; version: typeof cur.version }[] = [];
+      for (const fe of fix.files) {
+        const target = fe.path ?? path;
+        const file = target === path ? cur : await store.read('local', target);
+        const after = resolveFileEdit(fe, file.text);
+        if (after !== file.text) changes.push({ target, after, version: file.version });
+      }
+      if (changes.length === 0) continue;
+      for (const c of changes) {
+        const r = await store.write('local', c.target, c.after, c.version);
+        written.push({ path: c.target, backupPath: r.backupPath });
+      }
+      for (const c of fix.commands ?? []) if (!commands.some((x) => x.argv.join(' ') === c.argv.join(' '))) commands.push(c);
+      applied = true;
+      break;
     }
-    for (const c of fix.commands ?? []) if (!commands.some((x) => x.argv.join(' ') === c.argv.join(' '))) commands.push(c);
+    if (!applied) break;
   }
   report.fixed = written;
   report.commands = commands;

@@ -75,11 +75,13 @@ describe('configs: `openstack-troubleshooter lint`', () => {
   it('--fix creates the drop-in a limits.conf finding asks for, below --root, and prints the restart', async () => {
     execFileSync('cp', ['-a', `${DEBIAN12}/.`, dir]);
     const limits = join(dir, 'etc/security/limits.conf');
-    writeFileSync(limits, fixture('etc/security/limits.conf').replace('# End of file', 'mysql - nofile 1024\n# End of file'));
+    writeFileSync(limits, fixture('etc/security/limits.conf').replace('# End of file', 'mysql - nofile 1024\nmysql soft nproc 8192\nmysql hard nproc 4096\n# End of file'));
     const r = await lint([limits, '--fix', '--root', dir, '--max-connections', '4096']);
     assert.equal(readFileSync(join(dir, 'etc/systemd/system/mariadb.service.d/limits.conf'), 'utf8'), '[Service]\nLimitNOFILE=32768\n');
+    // A fix that is already in place does not block the next one: soft nproc above hard was fixed too.
+    assert.ok(readFileSync(limits, 'utf8').includes('mysql soft nproc 4096\nmysql hard nproc 4096\n'));
     assert.match(r.out, /Then run on the host:\n {2}sudo systemctl daemon-reload\n {2}sudo systemctl restart mariadb/);
-    // limits.conf itself is left as it was: the drop-in is what a service obeys; the warning stays visible.
+    // The nofile line is left as it was: the drop-in is what a service obeys; the warning stays visible.
     assert.equal(r.code, 1);
     assert.match(r.out, /warning limits\/nofile-too-low/);
   });
