@@ -183,3 +183,19 @@ describe('configs: option file rules on crafted variants', () => {
     }
   });
 });
+
+describe('configs: fixes keep the rest of the text', () => {
+  it('moves a [client] paste under the existing [mysqld], after its last option, keeping CRLF line ends', () => {
+    const text = '[mysqld]\r\nbind-address = 127.0.0.1\r\n\r\n[client]\r\nmax_connections = 4096\r\nport = 3306\r\n';
+    const [f] = lintConfig({ path: '/etc/my.cnf', text }).findings.filter((x) => x.code === 'mysql/wrong-section');
+    assert.equal(applyTextEdits(text, f.fixes[0].files[0].edits!), '[mysqld]\r\nbind-address = 127.0.0.1\r\nmax_connections = 4096\r\n\r\n[client]\r\nport = 3306\r\n');
+  });
+
+  it('an edit outside the fixed line leaves every other byte as it was', () => {
+    const text = fixture('etc/mysql/mariadb.conf.d/50-server.cnf').replace('#max_connections        = 100', 'max_connections        = 151');
+    const [f] = lintConfig({ path: '/x/50-server.cnf', text }).findings.filter((x) => x.code === 'mysql/max-connections-low');
+    const fixed = applyTextEdits(text, f.fixes[0].files[0].edits!);
+    assert.equal(fixed, text.replace('max_connections        = 151', 'max_connections        = 4096'));
+    assert.equal(parseOptionFile(fixed).lines.map((l) => l.text + l.eol).join(''), fixed, 'the parser round-trips text');
+  });
+});
