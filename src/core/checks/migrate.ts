@@ -148,12 +148,28 @@ function busy(s: Server, kind: MigrationKind): boolean {
   return kind === 'live-migration' ? s.status === 'MIGRATING' : s.status === 'RESIZE' || s.status === 'MIGRATING';
 }
 
+/**
+ * A poll that survives a short API hiccup (a 5xx while a database or RabbitMQ restarts, a timeout): up to 5
+ * consecutive failures with growing pauses, then the error. Cancellation is never retried.
+ */
+async function patiently<T>(what: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await what();
+    } catch (e) {
+      const transient = e instanceof TroubleshooterError && ['HttpError', 'ServiceUnavailable', 'Timeout', 'HostUnreachable', 'ConnectionLost'].includes(e.code) && (e.details.status === undefined || (e.details.status as number) >= 500);
+      if (!transient || attempt >= 5 || signal.aborted) throw e;
+      await sleep(1000 * attempt, signal);
+    }
+  }
+}
+
 /** Polls until the operation settles; returns the outcome (never throws for a failed migration, only for API errors). */
 export async function watchMigration(api: CheckApi, serverId: string, o: WatchOptions): Promise<MigrationOutcome> {
   const t0 = performance.now();
   const pollMs = o.pollMs ?? 1000;
   const deadline = Date.now() + (o.timeoutMs ?? 30 * 60_000);
-  let server = await api.getServer(serverId, o.signal);
+  let server = await patiently(() => api.getServer(serverId, o.signal), o.signal);
   let sawBusy = busy(server, o.kind);
   // The API answers 202 before the task starts: wait (briefly) for the server to enter the task or settle.
   const settleBy = Date.now() + 15_000;
@@ -170,7 +186,7 @@ export async function watchMigration(api: CheckApi, serverId: string, o: WatchOp
     o.onProgress?.(migrationProgress(server, running));
     const isBusy = busy(server, o.kind);
     sawBusy ||= isBusy;
-    const migration = await findMigration(api, serverId, o, o.signal);
+    const migration = await patiently(() => findMigration(api, serverId, o, o.signal), o.signal);
     const final = migration && ['completed', 'finished', 'confirmed', 'reverted', 'error', 'failed', 'cancelled', 'done'].includes(migration.status);
     if (!isBusy && (final || (sawBusy && !migration) || (!sawBusy && Date.now() > settleBy))) {
       return outcome(api, server, o, migration, t0);
@@ -179,7 +195,7 @@ export async function watchMigration(api: CheckApi, serverId: string, o: WatchOp
       throw new TroubleshooterError('Timeout', `The migration of "${server.name}" did not finish while watched; it goes on (status ${server.status}${server.taskState ? `, ${server.taskState}` : ''}).`, { subject: serverId, requestId: o.requestId });
     }
     await sleep(pollMs, o.signal);
-    server = await api.getServer(serverId, o.signal);
+    server = await patiently(() => api.getServer(serverId, o.signal), o.signal);
   }
 }
 

@@ -1,0 +1,181 @@
+import { strict as assert } from 'node:assert';
+import { checkApiOf, hostExecOf } from '../../../src/core/checks/adapters';
+import { cgroupsReport, gatherCgroups } from '../../../src/core/checks/cgroups';
+import { floatingIpReport, gatherFloatingIp } from '../../../src/core/checks/floating-ip';
+import { gatherContext } from '../../../src/core/checks/gather';
+import { gatherLiveMigration, liveMigrationReport } from '../../../src/core/checks/live-migration';
+import { startLiveMigration, watchMigration, type MigrationProgress } from '../../../src/core/checks/migrate';
+import { gatherMysql, mysqlReport } from '../../../src/core/checks/mysql-limits';
+import { renderMarkdown } from '../../../src/core/checks/report';
+import type { CheckReport } from '../../../src/core/checks/types';
+import { gatherVxlan, vxlanReport } from '../../../src/core/checks/vxlan';
+import { applyHostPlans, planFixOnHosts } from '../../../src/core/configs/apply-to-hosts';
+import { SftpConfigFileStore } from '../../../src/core/configs/remote-store';
+import type { OpenStackClient } from '../../../src/core/openstack/client';
+import { textCommand } from '../../../src/core/remote/command';
+import { run } from '../../../src/core/remote/exec';
+import { connectLab, createServer, deleteServer, uniqueName } from '../openstack/lab-cloud';
+import { labSsh } from '../remote/lab-ssh';
+
+/**
+ * The checks against the lab's real hosts and cloud (needs the lab: LAB_SKIP_UP=1 when it is up). Whatever a test
+ * changes (compute2's libvirtd.conf, a disabled compute service, a test server) is restored in `finally`.
+ */
+describe('checks on the lab (integration)', function () {
+  this.timeout(600_000);
+  const lab = labSsh();
+  const { pool } = lab.pool();
+  let client: OpenStackClient;
+  const ctx = () => gatherContext(hostExecOf(pool, 'lab'), { deadlineMs: 120_000 });
+  const item = (r: CheckReport, id: string) => {
+    const f = r.findings.find((x) => x.id === id);
+    assert.ok(f, `no "${id}" in ${r.findings.map((x) => x.id).join(', ')}`);
+    return f;
+  };
+  const readiness = async (source: string, target: string) => {
+    const [facts] = await gatherLiveMigration(checkApiOf(client), ctx(), { source, targets: [target] });
+    return liveMigrationReport(facts);
+  };
+
+  before(async () => {
+    client = await connectLab();
+  });
+  after(() => {
+    client?.dispose();
+    pool.dispose();
+  });
+
+  it('readiness compute1 → compute2 fails on the transport (compute2\'s libvirtd does not listen) and names the fix; the other direction passes', async () => {
+    const there = await readiness('compute1', 'compute2');
+    const t = item(there, 'transport');
+    assert.equal(t.status, 'fail', renderMarkdown(there));
+    assert.match(t.summary, /does not accept TCP connections on 16509 \(libvirtd \(pid \d+\) without --listen\): Connection refused/);
+    assert.ok(t.evidence.some((e) => /virsh -c qemu\+tcp:\/\/198\.18\.0\.12\/system version → .*Connection refused/.test(e)), t.evidence.join('\n'));
+    assert.deepEqual(t.fix?.quickFix, { host: 'compute2', file: '/etc/libvirt/libvirtd.conf', rule: 'libvirt/tcp-disabled' });
+    assert.deepEqual(there.findings.filter((f) => f.status === 'fail').map((f) => f.id), ['transport']);
+    assert.equal(there.unreachable.length, 0);
+
+    const back = await readiness('compute2', 'compute1');
+    assert.equal(item(back, 'transport').status, 'pass', renderMarkdown(back));
+    assert.deepEqual(back.findings.filter((f) => f.status === 'fail'), []);
+    assert.equal(item(back, 'migration-ports').status, 'pass');
+  });
+
+  it('after the config doctor applies the rule the report names and libvirtd restarts, compute1 → compute2 passes the transport (restored after)', async () => {
+    const before = await readiness('compute1', 'compute2');
+    const qf = item(before, 'transport').fix?.quickFix;
+    assert.ok(qf);
+    const store = new SftpConfigFileStore(pool);
+    const original = await store.read(qf.host, qf.file);
+    assert.ok(original.text !== undefined);
+    const sh = (argv: string[]) => run(pool, qf.host, textCommand(argv, { timeoutMs: 120_000 }));
+    const given = { libvirtModel: 'listen' as const, novaMigrationScheme: 'tcp' };
+    const backups: string[] = [];
+    try {
+      for (const code of [qf.rule, 'libvirt/tls-without-certs']) {
+        const plans = await planFixOnHosts({ hosts: [qf.host], path: qf.file, code, store, facts: () => given });
+        if (plans[0].status === 'clean') continue;
+        const [r] = await applyHostPlans(plans, store);
+        assert.equal(r.error, undefined);
+        backups.push(...r.written.map((w) => w.backupPath).filter((p): p is string => !!p));
+      }
+      await sh(['lab-service', 'restart', 'libvirtd']);
+      const after = await readiness('compute1', 'compute2');
+      const t = item(after, 'transport');
+      assert.equal(t.status, 'pass', renderMarkdown(after));
+      assert.match(t.summary, /reaches libvirt on "compute2" at 198\.18\.0\.12:16509 \(libvirtd \(pid \d+\) with --listen\)/);
+      // The restart is what applies the file: nothing is left "changed since the service started".
+      assert.equal(item(after, 'config-changed').status, 'pass', item(after, 'config-changed').evidence.join('\n'));
+    } finally {
+      const cur = await store.read(qf.host, qf.file);
+      await store.write(qf.host, qf.file, original.text!, cur.version);
+      for (const b of backups) await sh(['rm', '-f', '--', b]);
+      await sh(['lab-service', 'restart', 'libvirtd']);
+    }
+    assert.equal(item(await readiness('compute1', 'compute2'), 'transport').status, 'fail', 'restored: compute2 does not listen again');
+  });
+
+  it('MySQL: finds that the server cannot hold max_connections = 4096 and names the open-files limit as the cause', async () => {
+    const r = mysqlReport(await gatherMysql(ctx(), 'controller'));
+    assert.equal(r.status, 'fail', renderMarkdown(r));
+    const o = item(r, 'open-files');
+    assert.equal(o.status, 'fail');
+    assert.match(o.summary, /may open only \d+ files, but max_connections = 4096 needs about 20480/);
+    assert.match(o.summary, /The limit comes from .*(LimitNOFILE|no systemd)/);
+    assert.equal(o.fix?.quickFix?.rule, 'mysql/open-files-too-low');
+    const m = item(r, 'max-connections');
+    // MariaDB 10.11 lowers max_connections only when the limit leaves room for it (4096 files → 866; 1024 → it
+    // keeps 4096 and shrinks the table cache instead): either way the report says what runs.
+    assert.match(m.evidence[0], /SHOW VARIABLES: max_connections = \d+, open_files_limit = \d+/);
+    if (m.status === 'fail') assert.match(m.summary, /lowered the value at startup because it may open only \d+ files/);
+  });
+
+  it('VXLAN: the lab\'s compute2 (kernel default 8472) is named against 4789 elsewhere', async () => {
+    const r = vxlanReport(await gatherVxlan(checkApiOf(client), ctx()));
+    const c = item(r, 'consistency');
+    assert.equal(c.status, 'fail', renderMarkdown(r));
+    assert.deepEqual(c.hosts, ['compute2']);
+    assert.match(c.summary, /8472: compute2/);
+  });
+
+  it('floating IP: finds the DNAT and SNAT rules of the lab\'s floating IP in qrouter- on the L3 agent host', async () => {
+    const fip = (await client.network.listFloatingIps()).data.find((f) => f.portId && f.routerId);
+    assert.ok(fip, 'the lab seeds an associated floating IP');
+    const r = floatingIpReport(await gatherFloatingIp(checkApiOf(client), ctx(), fip.floatingIpAddress));
+    const nat = item(r, 'nat');
+    assert.equal(nat.status, 'pass', renderMarkdown(r));
+    assert.ok(nat.evidence.some((e) => e.includes(`-d ${fip.floatingIpAddress}/32 -j DNAT --to-destination ${fip.fixedIpAddress}`)));
+    assert.ok(nat.evidence.some((e) => e.includes(`-s ${fip.fixedIpAddress}/32 -j SNAT --to-source ${fip.floatingIpAddress}`)));
+    assert.equal(item(r, 'namespace').status, 'pass');
+    assert.equal(r.subject.l3AgentHost, 'network1');
+  });
+
+  describe('migrations through the core', () => {
+    let serverId: string | undefined;
+    afterEach(async () => {
+      if (serverId) await deleteServer(client, serverId);
+      serverId = undefined;
+    });
+
+    it('a live migration completes with progress; the cgroups check skips the fake-driver instance with the reason', async () => {
+      const s = await createServer(client, uniqueName('chk-lm'), 'compute1');
+      serverId = s.id;
+      const cg = cgroupsReport(await gatherCgroups(checkApiOf(client), ctx(), s.id));
+      assert.equal(cg.status, 'skip');
+      assert.match(cg.findings[0].summary, /not a libvirt domain on "compute1" \(compute_driver = fake\.FakeDriver/);
+
+      const api = checkApiOf(client);
+      const ctrl = new AbortController();
+      const { requestId, startedAt } = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
+      assert.match(requestId ?? '', /^req-/);
+      const seen: MigrationProgress[] = [];
+      const out = await watchMigration(api, s.id, { kind: 'live-migration', requestId, startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal, onProgress: (p) => seen.push(p) });
+      assert.equal(out.ok, true, out.failure?.summary);
+      assert.equal(out.toHost, 'compute2');
+      assert.equal(out.migration?.status, 'completed');
+      assert.ok(seen.length >= 1);
+    });
+
+    it('a live migration to a disabled compute service fails, and the reason comes from the instance-action events (service re-enabled after)', async () => {
+      const s = await createServer(client, uniqueName('chk-lm-fail'), 'compute1');
+      serverId = s.id;
+      const svc = (await client.compute.listServices({ binary: 'nova-compute', host: 'compute2' })).data[0];
+      assert.ok(svc);
+      await client.compute.disableService(svc, 'openstack-troubleshooter integration test');
+      try {
+        const api = checkApiOf(client);
+        const ctrl = new AbortController();
+        const { requestId, startedAt } = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
+        const out = await watchMigration(api, s.id, { kind: 'live-migration', requestId, startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
+        assert.equal(out.ok, false);
+        assert.equal(out.server.host, 'compute1');
+        assert.ok(out.failure);
+        assert.match(out.failure.summary, /conductor_live_migrate_instance failed.*(NoValidHost|No valid host|disabled|ComputeServiceUnavailable)/i, out.failure.summary);
+        assert.equal(out.failure.requestId, requestId);
+        assert.ok(out.failure.traceback, 'admins get the traceback');
+      } finally {
+        await client.compute.enableService(svc);
+      }
+    });
+  });
+});
