@@ -10,8 +10,8 @@ import { mergeSightings } from '../../../src/core/namespaces/netns';
 import { detectNetworkBackend } from '../../../src/core/explorer/network';
 import { textCommand } from '../../../src/core/remote/command';
 import { run } from '../../../src/core/remote/exec';
-import type { OpenStackClient } from '../../../src/core/openstack/client';
-import { connectLab } from '../openstack/lab-cloud';
+import { OpenStackClient } from '../../../src/core/openstack/client';
+import { labCloud } from '../openstack/lab-cloud';
 import { labSsh } from '../remote/lab-ssh';
 import { repoRoot } from '../../support/lab';
 
@@ -21,7 +21,7 @@ describe('explorer namespaces (lab network1)', function () {
   let pool: ReturnType<ReturnType<typeof labSsh>['pool']>['pool'];
 
   before(async () => {
-    client = await connectLab('lab');
+    client = await OpenStackClient.connect(labCloud('lab'), { timeoutMs: 120_000 });
     pool = labSsh().pool().pool;
   });
   after(() => {
