@@ -144,9 +144,11 @@ export class InstancesRoot extends RootNode {
     });
     if (!data.length) return;
     this.noteSince(data);
-    const have = new Set(list.items.map((s) => s.id));
+    const current = new Map(list.items.map((s) => [s.id, s]));
+    const have = new Set(current.keys());
     const deleted = data.filter((s) => s.status === 'DELETED' || s.status === 'SOFT_DELETED').map((s) => s.id);
-    const updated = data.filter((s) => have.has(s.id) && !deleted.includes(s.id));
+    // `changes-since` is inclusive: the newest server comes back every time; only real changes re-render.
+    const updated = data.filter((s) => have.has(s.id) && !deleted.includes(s.id) && JSON.stringify(s.raw) !== JSON.stringify(current.get(s.id)!.raw));
     const added = data.filter((s) => !have.has(s.id) && !deleted.includes(s.id));
     list.applyUpdates(updated, deleted);
     list.prepend(added);
