@@ -7,6 +7,7 @@ import type { HostCommandRunner } from './apply-to-hosts';
 import type { ConfigFileStore, FileVersion, StoredFile, WriteResult } from './file-store';
 import { decodeConfigBytes, MAX_CONFIG_BYTES } from './lint';
 import type { HostCommand } from './model';
+import type { ConfigProbe } from './restart-pending';
 
 /**
  * ConfigFileStore over SSH/SFTP (src/core/remote): the same guarantees as the local store — atomic write,
@@ -64,6 +65,11 @@ function distinctSeconds(): Date {
   return new Date(s * 1000);
 }
 
+/** Runs a config probe (restart-pending facts) on a host over the pool. */
+export function sshProbeRunner(pool: SshPool, host: string, signal?: AbortSignal) {
+  return async <T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> => (await run(pool, host, { ...probe, parse: (out: string) => probe.parse(out) }, { signal })).value;
+}
+
 /** Runs HostCommands (systemctl restart …) over the pool, sudo as the command says; no shell string. */
 export function sshCommandRunner(pool: SshPool): HostCommandRunner {
   return {
@@ -89,10 +95,4 @@ export function parseProcLimitsNofile(text: string): { soft: number; hard: numbe
   if (!m) return undefined;
   const n = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
   return { soft: n(m[1]), hard: n(m[2]) };
-}
-
-/** `pidof -s <name>` → a pid (undefined when not running). */
-export function pidofCommand(name: string): RemoteCommand<number | undefined> {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`Not a process name: "${name}".`);
-  return { argv: ['pidof', '-s', name], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
 }

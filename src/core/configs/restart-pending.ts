@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+
 /**
  * "Changed but not yet applied — restart needed": a config file modified after its service's process started has
  * not landed. The facts come from the host as argv commands (data, run by whoever owns the connection).
@@ -57,4 +59,68 @@ export function parseSystemdTimestamp(s: string): number | undefined {
 /** True when the file changed after the service started (it needs a restart to take effect). */
 export function restartPending(fileModifiedAt: number | undefined, serviceStartedAt: number | undefined): boolean {
   return fileModifiedAt !== undefined && serviceStartedAt !== undefined && fileModifiedAt > serviceStartedAt;
+}
+
+/** Seconds since a process started: `ps -o etimes= -p <pid>`. */
+export function processElapsedProbe(pid: number): ConfigProbe<number | undefined> {
+  return {
+    argv: ['ps', '-o', 'etimes=', '-p', String(Math.trunc(pid))],
+    timeoutMs: 10_000,
+    parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined),
+  };
+}
+
+/** The host's clock: `date +%s` (ms), so the comparison never mixes two machines' clocks. */
+export const hostClockProbe: ConfigProbe<number | undefined> = {
+  argv: ['date', '+%s'],
+  timeoutMs: 10_000,
+  parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) * 1000 : undefined),
+};
+
+/** `pidof -s <name>` → a pid (exit 1 = not running). */
+export function pidofProbe(name: string): ConfigProbe<number | undefined> & { okExitCodes: number[] } {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`Not a process name: "${name}".`);
+  return { argv: ['pidof', '-s', name], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
+}
+
+/** The daemon whose configuration a file is (its process name and the service to restart). */
+export function serviceOf(kind: string | undefined, path: string): { process: string; service: string } | undefined {
+  if (kind === 'libvirtd') return /virtproxyd\.conf$/.test(path) ? { process: 'virtproxyd', service: 'virtproxyd' } : { process: 'libvirtd', service: 'libvirtd' };
+  if (kind === 'option-file') return { process: 'mariadbd', service: 'mariadb' };
+  if (kind === 'systemd-unit' && /(^|\/)(mariadb|mysql|mysqld)\.service\.d\//.test(path)) return { process: 'mariadbd', service: 'mariadb' };
+  return undefined;
+}
+
+/**
+ * Facts for "changed but not yet applied" from the host itself: the file's mtime and the start of the daemon's
+ * process, both by the host's clock. `exec` runs a probe on the host (ssh, or locally). Undefined values when the
+ * daemon does not run or a probe fails.
+ */
+export async function restartFacts(
+  exec: <T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }) => Promise<T>,
+  kind: string | undefined,
+  path: string,
+): Promise<{ fileModifiedAt?: number; serviceStartedAt?: number; serviceName?: string }> {
+  const svc = serviceOf(kind, path);
+  if (!svc) return {};
+  const [mtime, pid, now] = await Promise.all([exec(fileMtimeProbe(path)), exec(pidofProbe(svc.process)), exec(hostClockProbe)]);
+  if (pid === undefined || now === undefined || mtime === undefined) return {};
+  const elapsed = await exec(processElapsedProbe(pid));
+  if (elapsed === undefined) return {};
+  return { fileModifiedAt: mtime, serviceStartedAt: now - elapsed * 1000, serviceName: svc.service };
+}
+
+/** Runs a probe on this machine (argv, no shell, its deadline). */
+export function runLocalProbe<T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(probe.argv[0], probe.argv.slice(1), { timeout: probe.timeoutMs }, (err, stdout) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      if (err && !(probe.okExitCodes ?? [0]).includes(code)) return reject(err);
+      try {
+        resolve(probe.parse(String(stdout)));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
 }

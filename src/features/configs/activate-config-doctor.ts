@@ -9,7 +9,9 @@ import { resolveFileEdit } from '../../core/configs/fixes';
 import { ignoreFix, lintConfig } from '../../core/configs/lint';
 import type { Finding, Fix, HostCommand } from '../../core/configs/model';
 import type { ConfigReader } from '../../core/configs/option-file';
-import { SftpConfigFileStore, sshCommandRunner } from '../../core/configs/remote-store';
+import { SftpConfigFileStore, sshCommandRunner, sshProbeRunner } from '../../core/configs/remote-store';
+import { restartFacts, runLocalProbe } from '../../core/configs/restart-pending';
+import { detectConfigKind } from '../../core/configs/lint';
 import type { SshPool } from '../../core/remote/pool';
 import { registerCommand } from '../../platform/commands';
 import { withCancellableProgress } from '../../platform/progress';
@@ -86,6 +88,7 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
   const findingsByDoc = new Map<string, { version: number; findings: Finding[] }>();
   const timers = new Map<string, NodeJS.Timeout>();
   const readers = new Map<string, ReturnType<typeof cachingReader>>();
+  const restart = new Map<string, { at: number; facts: Promise<Partial<ConfigFacts>> }>();
   const subs: vscode.Disposable[] = [diagnostics];
 
   const wanted = (doc: vscode.TextDocument) => SCHEMES.has(doc.uri.scheme) && isConfigDoctorPath(doc.uri.path);
@@ -111,6 +114,7 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
     } catch (e) {
       logger.warn(redact(`Config doctor: could not read the rest of "${doc.uri.authority || 'this host'}": ${errorMessage(e)}`));
     }
+    Object.assign(facts, await restartFactsFor(doc));
     const { findings } = lintConfig({ path: doc.uri.path, text, facts });
     if (doc.isClosed || doc.version !== version) return findings; // a newer lint will set them
     findingsByDoc.set(doc.uri.toString(), { version, findings });
@@ -123,6 +127,19 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
     }));
     logCall(logger, `lint ${doc.uri.scheme}:${doc.uri.authority}${doc.uri.path} (${findings.length} findings)`, started);
     return findings;
+  }
+
+  /** "Changed but not yet applied": the saved file's mtime against the daemon's start, on the host (cached 15 s). */
+  function restartFactsFor(doc: vscode.TextDocument): Promise<Partial<ConfigFacts>> {
+    const key = doc.uri.toString();
+    const hit = restart.get(key);
+    if (hit && Date.now() - hit.at < 15_000) return hit.facts;
+    const kind = detectConfigKind(doc.uri.path, doc.getText());
+    const exec = doc.uri.scheme === 'file' ? runLocalProbe : services.ssh ? sshProbeRunner(services.ssh.pool, doc.uri.authority) : undefined;
+    const timeout = new Promise<Partial<ConfigFacts>>((r) => setTimeout(() => r({}), 5000));
+    const facts = exec ? Promise.race([restartFacts(exec, kind, doc.uri.path).catch(() => ({})), timeout]) : Promise.resolve({});
+    restart.set(key, { at: Date.now(), facts });
+    return facts;
   }
 
   function schedule(doc: vscode.TextDocument) {
@@ -140,6 +157,7 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
     vscode.workspace.onDidSaveTextDocument((doc) => {
       readers.delete(`${doc.uri.scheme}://${doc.uri.authority}`); // other files' facts may depend on it
+      restart.delete(doc.uri.toString());
       schedule(doc);
     }),
     vscode.workspace.onDidCloseTextDocument((doc) => {
@@ -289,6 +307,7 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
       const doc = vscode.window.activeTextEditor?.document;
       if (!doc) return;
       readers.clear();
+      restart.clear();
       const n = (await lint(doc)).length;
       void vscode.window.setStatusBarMessage(`Config doctor: ${n} finding${n === 1 ? '' : 's'}`, 4000);
     }),

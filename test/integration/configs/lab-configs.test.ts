@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { applyHostPlans, planFixOnHosts, storeReader } from '../../../src/core/configs/apply-to-hosts';
 import { gatherFacts } from '../../../src/core/configs/facts';
 import { lintConfig } from '../../../src/core/configs/lint';
-import { pidofCommand, processNofileCommand, SftpConfigFileStore } from '../../../src/core/configs/remote-store';
+import { processNofileCommand, SftpConfigFileStore, sshProbeRunner } from '../../../src/core/configs/remote-store';
+import { pidofProbe, restartFacts } from '../../../src/core/configs/restart-pending';
 import { textCommand } from '../../../src/core/remote/command';
 import { run } from '../../../src/core/remote/exec';
 import { labSsh } from '../remote/lab-ssh';
@@ -88,6 +89,28 @@ describe('config doctor on the lab (integration)', function () {
     assert.ok(await waitPort(address, 16509, false), 'restored: compute2 is back to not listening');
   });
 
+  it('compute2: a libvirtd.conf saved after libvirtd started is flagged "changed but not yet applied" until the restart', async () => {
+    const host = 'compute2';
+    const path = '/etc/libvirt/libvirtd.conf';
+    const probe = sshProbeRunner(pool, host);
+    const cur = await store.read(host, path);
+    await new Promise((r) => setTimeout(r, 1100));
+    const w = await store.write(host, path, cur.text!, cur.version); // saved again: same text, new mtime
+    try {
+      const pending = await restartFacts(probe, 'libvirtd', path);
+      assert.ok(pending.fileModifiedAt! > pending.serviceStartedAt!, JSON.stringify(pending));
+      const f = lintConfig({ path, text: cur.text!, facts: { ...pending, novaMigrationScheme: 'ssh' } }).findings.filter((x) => x.code === 'config/restart-pending');
+      assert.equal(f.length, 1);
+      assert.match(f[0].message, /^Changed but not yet applied: this file was modified after libvirtd started/);
+      await new Promise((r) => setTimeout(r, 1100));
+      await sh(host, ['lab-service', 'restart', 'libvirtd']);
+      const landed = await restartFacts(probe, 'libvirtd', path);
+      assert.deepEqual(lintConfig({ path, text: cur.text!, facts: { ...landed, novaMigrationScheme: 'ssh' } }).findings.filter((x) => x.code === 'config/restart-pending'), [], 'after the restart it has landed');
+    } finally {
+      if (w.backupPath) await sh(host, ['rm', '-f', '--', w.backupPath]);
+    }
+  });
+
   it('controller: MariaDB reaches max_connections 4096 after the option-file fix and the LimitNOFILE drop-in', async () => {
     const host = 'controller';
     const query = async () => {
@@ -95,7 +118,7 @@ describe('config doctor on the lab (integration)', function () {
       const [mc, ofl] = r.stdout.trim().split(/\s+/).map(Number);
       return { mc, ofl };
     };
-    const pid = (await run(pool, host, pidofCommand('mariadbd'))).value;
+    const pid = await sshProbeRunner(pool, host)(pidofProbe('mariadbd'));
     assert.ok(pid, 'mariadbd runs on the controller');
     const limits = (await run(pool, host, processNofileCommand(pid!))).value!;
     const ceiling = Number((await sh(host, ['sh', '-c', 'ulimit -Hn'])).stdout.trim());
