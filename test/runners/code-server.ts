@@ -262,6 +262,7 @@ export async function launchBrowser(runDir: string, viewport = { width: 1400, he
     executablePath: chromiumPath,
     headless: true,
     viewport,
+    permissions: ['clipboard-read', 'clipboard-write'], // documentText() copies the whole editor model
     env: runEnv(runDir) as Record<string, string>,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });

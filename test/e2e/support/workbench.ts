@@ -51,6 +51,8 @@ export interface Workbench {
   runCommand(title: string): Promise<void>;
   /** The visible text of the active editor (non-breaking spaces made plain). */
   editorText(): Promise<string>;
+  /** The whole text of the active editor's document (select all + copy; the editor renders only visible lines). */
+  documentText(): Promise<string>;
   /** The visible text of the panel's editor (Output, ...). */
   panelText(): Promise<string>;
   /** The texts of visible notification toasts. */
@@ -84,6 +86,8 @@ export async function openWorkbench(opts: WorkbenchOptions = {}): Promise<Workbe
     });
     await page.goto(server.workbenchUrl(folder));
     await page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 90_000 });
+    // Ready when the installed extension's contributions are in: its activity-bar container is shown.
+    await page.locator('.part.activitybar').getByRole('tab', { name: /^OpenStack\b/ }).waitFor({ timeout: 90_000 });
     return makeWorkbench(page, server, session, runDir, folder, errors);
   } catch (e) {
     await session?.close().catch(() => undefined);
@@ -121,20 +125,44 @@ function makeWorkbench(page: Page, server: CodeServer, session: BrowserSession, 
     },
 
     async runCommand(title) {
-      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ timeout: 10_000 });
+      for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(`>${title}`);
+        try {
+          await row.waitFor({ timeout: 5_000 });
+          break;
+        } catch (e) {
+          await page.keyboard.press('Escape');
+          if (attempt === 3) throw new Error(`The command palette has no command "${title}".`, { cause: e });
+          await page.waitForTimeout(1000);
+        }
+      }
       await row.click();
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
     },
 
     async editorText() {
       const lines = page.locator('.part.editor .editor-instance .monaco-editor .view-lines').first();
       await lines.waitFor({ timeout: 30_000 });
       return (await lines.innerText()).replace(/\u00a0/g, ' ');
+    },
+
+    async documentText() {
+      const editor = page.locator('.part.editor .editor-instance .monaco-editor').first();
+      await editor.waitFor({ timeout: 30_000 });
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.evaluate(() => navigator.clipboard.writeText(''));
+      await page.keyboard.press('ControlOrMeta+C');
+      const deadline = Date.now() + 5_000;
+      let text = '';
+      while (!text && Date.now() < deadline) {
+        text = await page.evaluate(() => navigator.clipboard.readText());
+        if (!text) await page.waitForTimeout(100);
+      }
+      return text.replace(/\r\n/g, '\n');
     },
 
     async panelText() {
@@ -165,6 +193,7 @@ function makeWorkbench(page: Page, server: CodeServer, session: BrowserSession, 
     },
 
     async close(keep = false) {
+      if (keep) await page.screenshot({ path: join(runDir, 'at-close.png') }).catch(() => undefined);
       await session.close().catch(() => undefined);
       await server.stop();
       removeRunDir(runDir, keep);
