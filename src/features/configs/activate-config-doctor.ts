@@ -135,7 +135,9 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
     const hit = restart.get(key);
     if (hit && Date.now() - hit.at < 15_000) return hit.facts;
     const kind = detectConfigKind(doc.uri.path, doc.getText());
-    const exec = doc.uri.scheme === 'file' ? runLocalProbe : services.ssh ? sshProbeRunner(services.ssh.pool, doc.uri.authority) : undefined;
+    // Only the live configuration (a copy in a repository is not what the daemon reads).
+    const live = doc.uri.path.startsWith('/etc/');
+    const exec = !live ? undefined : doc.uri.scheme === 'file' ? runLocalProbe : services.ssh ? sshProbeRunner(services.ssh.pool, doc.uri.authority) : undefined;
     const timeout = new Promise<Partial<ConfigFacts>>((r) => setTimeout(() => r({}), 5000));
     const facts = exec ? Promise.race([restartFacts(exec, kind, doc.uri.path).catch(() => ({})), timeout]) : Promise.resolve({});
     restart.set(key, { at: Date.now(), facts });
