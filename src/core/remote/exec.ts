@@ -64,42 +64,13 @@ export async function run<T>(pool: SshPool, alias: string | SshTarget, cmd: Remo
   const maxOut = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   try {
     const result = await withDeadline(`Command on "${target.alias}"`, cmd.timeoutMs ?? pool.commandTimeoutMs, opts.signal, async (signal) => {
-      const line = toCommandLine(remoteArgv(target, cmd.argv, { sudo: cmd.sudo, watchdog: opts.input === undefined }));
-      const { channel } = await pool.exec(target, line, signal);
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let outBytes = 0;
-      const { code, tooBig } = await new Promise<{ code: number | undefined; tooBig: boolean }>((resolve, reject) => {
-        let exit: number | undefined;
-        let big = false;
-        const onAbort = () => {
-          closeChannel(channel);
-          reject(signal.reason instanceof Error ? signal.reason : cancelledError(`Command on "${target.alias}"`));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        channel.on('data', (d: Buffer) => {
-          outBytes += d.length;
-          if (outBytes > maxOut) {
-            big = true;
-            closeChannel(channel);
-            return;
-          }
-          out.push(d);
-        });
-        channel.stderr.on('data', (d: Buffer) => {
-          if (err.length < 256) err.push(d);
-        });
-        channel.on('exit', (c: number | null) => { exit = c ?? undefined; });
-        channel.on('error', (e: Error) => reject(classifySshError(e, { subject: target.alias, phase: 'exec' })));
-        channel.on('close', (c?: number) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve({ code: exit ?? (typeof c === 'number' ? c : undefined), tooBig: big });
-        });
-        if (opts.input !== undefined) channel.end(opts.input);
-      });
-      const stdoutBytes = Buffer.concat(out);
+      const worker = opts.input === undefined ? await pool.worker(target, signal) : undefined;
+      const ran = worker
+        ? await worker.run(toCommandLine(remoteArgv(target, cmd.argv, { sudo: cmd.sudo, watchdog: false })), pool, target, signal, maxOut)
+            .then((j) => ({ code: j.code as number | undefined, stdoutBytes: j.stdout, stderr: j.stderr, tooBig: j.tooBig }))
+        : await runInChannel(pool, target, cmd, opts, signal, maxOut);
+      const { code, stdoutBytes, stderr, tooBig } = ran;
       const stdout = stdoutBytes.toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
       if (tooBig) {
         throw new TroubleshooterError('FileTooLarge', `Output of the command on "${target.alias}" is larger than ${Math.round(maxOut / 1048576)} MiB.`, { subject: target.alias });
       }
@@ -124,6 +95,44 @@ export async function run<T>(pool: SshPool, alias: string | SshTarget, cmd: Remo
     logCall(pool.logger, shown, started, err);
     throw err;
   }
+}
+
+/** One channel per command, under the watchdog (or with `input` on stdin). */
+async function runInChannel<T>(pool: SshPool, target: SshTarget, cmd: RemoteCommand<T>, opts: RunOptions, signal: AbortSignal, maxOut: number) {
+  const line = toCommandLine(remoteArgv(target, cmd.argv, { sudo: cmd.sudo, watchdog: opts.input === undefined }));
+  const { channel } = await pool.exec(target, line, signal);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outBytes = 0;
+  const { code, tooBig } = await new Promise<{ code: number | undefined; tooBig: boolean }>((resolve, reject) => {
+    let exit: number | undefined;
+    let big = false;
+    const onAbort = () => {
+      closeChannel(channel);
+      reject(signal.reason instanceof Error ? signal.reason : cancelledError(`Command on "${target.alias}"`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    channel.on('data', (d: Buffer) => {
+      outBytes += d.length;
+      if (outBytes > maxOut) {
+        big = true;
+        closeChannel(channel);
+        return;
+      }
+      out.push(d);
+    });
+    channel.stderr.on('data', (d: Buffer) => {
+      if (err.length < 256) err.push(d);
+    });
+    channel.on('exit', (c: number | null) => { exit = c ?? undefined; });
+    channel.on('error', (e: Error) => reject(classifySshError(e, { subject: target.alias, phase: 'exec' })));
+    channel.on('close', (c?: number) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve({ code: exit ?? (typeof c === 'number' ? c : undefined), tooBig: big });
+    });
+    if (opts.input !== undefined) channel.end(opts.input);
+  });
+  return { code, stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), tooBig };
 }
 
 function commandFailed(alias: string, cmd: { argv: string[]; sudo?: boolean }, code: number, stderr: string): TroubleshooterError {

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { withDeadline } from '../deadline';
-import { cancelledError, TroubleshooterError } from '../errors';
+import { cancelledError, isTroubleshooterError, TroubleshooterError } from '../errors';
 import { logCall, nullLogger, type Logger } from '../log';
 import { FilteredAgent, KeyCache, publicKeysOf, type PassphraseProvider } from './auth';
 import { classifySshError } from './errors';
 import { knownKeyTypes, verifyHostKey, type HostKeyPrompt } from './known-hosts';
 import type { SshTarget } from './ssh-config';
+import { ShellWorker } from './worker';
 
 /**
  * One SSH connection per target (ProxyJump hops are pooled too), shared by every caller:
@@ -39,6 +40,13 @@ export interface SshPoolOptions {
   maxChannelsPerConnection?: number;
   /** Upper bound for a host-key or passphrase prompt (the connect deadline is paused meanwhile). Default 300 000. */
   promptTimeoutMs?: number;
+  /**
+   * Shell workers per connection for short commands (worker.ts); 0 runs every command in its own channel.
+   * Default: maxChannelsPerConnection - 2 (room for streams and SFTP).
+   */
+  shellWorkers?: number;
+  /** Close a shell worker unused for this long. Default 15 000. */
+  shellWorkerIdleMs?: number;
 }
 
 /** A host key algorithm list with the types known for the host first (OpenSSH orders HostKeyAlgorithms so). */
@@ -56,10 +64,16 @@ function hostKeyAlgorithms(knownTypes: string[]): string[] {
 class Slots {
   private used = 0;
   private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }[] = [];
+  /** Called when a caller has to wait (the pool then closes an idle shell worker to free its slot). */
+  onPressure?: () => void;
   constructor(private capacity: number) {}
 
   get busy(): number {
     return this.used + this.waiters.length;
+  }
+
+  get free(): number {
+    return this.waiters.length > 0 ? 0 : Math.max(0, this.capacity - this.used);
   }
 
   setCapacity(n: number) {
@@ -84,6 +98,7 @@ class Slots {
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.waiters.push(w);
+      this.onPressure?.();
     });
   }
 
@@ -118,9 +133,21 @@ export class PooledConnection {
   sftp?: Promise<SFTPWrapper>;
   readonly slots: Slots;
   closeReason?: TroubleshooterError;
+  /** Long-lived `sh` channels for short commands (worker.ts). */
+  readonly workers: ShellWorker[] = [];
+  /** Workers being opened (counted against the limit). */
+  opening = 0;
+  /** The login shell cannot run a worker (restricted shell…): commands use channels of their own. */
+  workersBroken = false;
+  /** Callers waiting for a worker to finish its job. */
+  readonly workerWaiters: ((w: ShellWorker | undefined) => void)[] = [];
 
   constructor(readonly target: SshTarget, readonly client: Client, readonly authMethod: string, maxChannels: number) {
     this.slots = new Slots(maxChannels);
+    this.slots.onPressure = () => {
+      const idle = this.workers.find((w) => !w.busy && !w.dead);
+      if (idle) idle.close();
+    };
   }
 }
 
@@ -144,6 +171,8 @@ export class SshPool {
   readonly idleCloseMs: number;
   readonly maxChannels: number;
   readonly promptTimeoutMs: number;
+  readonly shellWorkers: number;
+  readonly shellWorkerIdleMs: number;
 
   constructor(private readonly options: SshPoolOptions) {
     this.log = options.logger ?? nullLogger;
@@ -154,6 +183,8 @@ export class SshPool {
     this.idleCloseMs = options.idleCloseMs ?? 300_000;
     this.maxChannels = Math.max(1, options.maxChannelsPerConnection ?? 8);
     this.promptTimeoutMs = options.promptTimeoutMs ?? 300_000;
+    this.shellWorkers = Math.max(0, Math.min(options.shellWorkers ?? this.maxChannels - 2, this.maxChannels - 1));
+    this.shellWorkerIdleMs = options.shellWorkerIdleMs ?? 15_000;
     this.idleTimer = setInterval(() => this.closeIdle(), Math.max(250, Math.min(this.idleCloseMs / 4, 30_000)));
     this.idleTimer.unref();
   }
@@ -194,7 +225,7 @@ export class SshPool {
    * with a deadline on the open; retries once on a fresh connection when the pooled one turns out dead
    * before the channel opened (nothing ran yet, so this is safe).
    */
-  async exec(aliasOrTarget: string | SshTarget, commandLine: string, signal?: AbortSignal, opts: { pty?: boolean } = {}): Promise<ExecChannel> {
+  async exec(aliasOrTarget: string | SshTarget, commandLine: string, signal?: AbortSignal, opts: { pty?: boolean; persistent?: boolean } = {}): Promise<ExecChannel> {
     const target = this.target(aliasOrTarget);
     for (let attempt = 0; ; attempt++) {
       const conn = await this.connection(target, signal);
@@ -204,12 +235,14 @@ export class SshPool {
         if (attempt < 2) continue;
         throw conn.closeReason ?? new TroubleshooterError('ConnectionLost', `Connection to "${target.alias}" was lost.`, { subject: target.alias });
       }
-      conn.active++;
+      // a persistent channel (shell worker) does not keep the connection from idling out
+      const counted = !opts.persistent;
+      if (counted) conn.active++;
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
-        conn.active--;
+        if (counted) conn.active--;
         conn.lastUsed = Date.now();
         conn.slots.release();
       };
@@ -242,6 +275,75 @@ export class SshPool {
         throw err;
       }
     }
+  }
+
+  /**
+   * An idle shell worker on the target's connection (opening one when the limit and a free slot allow), marked
+   * busy; undefined when none is available right now (the caller then opens a channel of its own).
+   */
+  async worker(aliasOrTarget: string | SshTarget, signal?: AbortSignal): Promise<ShellWorker | undefined> {
+    if (this.shellWorkers === 0) return undefined;
+    const target = this.target(aliasOrTarget);
+    const conn = await this.connection(target, signal);
+    if (conn.workersBroken) return undefined;
+    for (let i = conn.workers.length - 1; i >= 0; i--) if (conn.workers[i].dead) conn.workers.splice(i, 1);
+    const idle = conn.workers.find((w) => !w.busy);
+    if (idle) {
+      idle.busy = true; // reserved for the caller
+      return idle;
+    }
+    if (conn.workers.length + conn.opening < this.shellWorkers && conn.slots.free > 0) {
+      conn.opening++;
+      conn.active++;
+      try {
+        const w = await ShellWorker.open(this, target, signal, this.shellWorkerIdleMs);
+        if (w.connection !== conn) {
+          w.close();
+          return undefined;
+        }
+        w.onIdle = (x) => {
+          const next = conn.workerWaiters.shift();
+          if (next) {
+            x.busy = true;
+            next(x);
+          }
+        };
+        w.onDead = () => {
+          // nobody left to hand work to: waiters fall back to channels of their own
+          if (conn.workers.every((x) => x.dead) && conn.opening === 0) for (const next of conn.workerWaiters.splice(0)) next(undefined);
+        };
+        conn.workers.push(w);
+        w.busy = true;
+        return w;
+      } catch (e) {
+        // A dead connection, a timeout or a cancel is the caller's error; a login shell that cannot host a
+        // worker (channel closed, connection fine) means: a channel per command on this connection.
+        if (signal?.aborted || conn.closed || !isTroubleshooterError(e, 'ConnectionLost')) throw e;
+        conn.workersBroken = true;
+        this.log.warn(`ssh ${target.alias}: no shell worker (${e instanceof Error ? e.message : String(e)}); using a channel per command`);
+        return undefined;
+      } finally {
+        conn.opening--;
+        conn.active--;
+        conn.lastUsed = Date.now();
+      }
+    }
+    if (conn.workers.length + conn.opening === 0) return undefined;
+    // wait for a worker to finish its job (FIFO)
+    return new Promise<ShellWorker | undefined>((resolve, reject) => {
+      const onAbort = () => {
+        const i = conn.workerWaiters.indexOf(hand);
+        if (i >= 0) conn.workerWaiters.splice(i, 1);
+        reject(cancelledError('Waiting for a shell worker'));
+      };
+      const hand = (w: ShellWorker | undefined) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(w);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      conn.workerWaiters.push(hand);
+    });
   }
 
   /** The connection's SFTP session (one per connection, opened lazily with a deadline, counted as one channel). */

@@ -115,7 +115,7 @@ const SUDO_STAT = [
 /** args: path, expected ("" = no check, "-" = must not exist, else "size mtime sha256"), backup suffix ("" = none) */
 const SUDO_WRITE = [
   'set -e',
-  'p=$1; exp=$2; b=$3; bk=0',
+  'p=$1; exp=$2; b=$3; bk=',
   'if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi',
   'if [ -e "$p" ]; then',
   '  if [ "$exp" = "-" ]; then echo "ost-conflict exists" >&2; exit 90; fi',
@@ -130,11 +130,11 @@ const SUDO_WRITE = [
   'cat > "$t"',
   'if [ -e "$p" ]; then',
   '  chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t"',
-  '  if [ -n "$b" ]; then ln -f -- "$p" "$p$b"; bk=1; fi',
+  '  if [ -n "$b" ]; then bk="$p$b"; n=2; while [ -e "$bk" ]; do bk="$p$b-$n"; n=$((n+1)); done; ln -- "$p" "$bk"; fi',
   'else chmod 0644 -- "$t"; fi',
   'mv -f -- "$t" "$p"',
   'trap - EXIT',
-  'printf "%s %s %s\\n" "$(stat -c "%s %Y" -- "$p")" "$bk" "$p"',
+  'printf "%s %s\\n" "$(stat -c "%s %Y" -- "$p")" "$bk"',
 ].join('\n');
 
 export class RemoteFiles {
@@ -295,7 +295,14 @@ export class RemoteFiles {
           await call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined);
         }
         if (cur && backup) {
-          backupPath = backupName(real, this.now());
+          // a second save within the same second gets -2, -3…: no backup is ever overwritten
+          const base = backupName(real, this.now());
+          for (let n = 1; ; n++) {
+            const candidate = n === 1 ? base : `${base}-${n}`;
+            const taken = await call<Stats>((cb) => sftp.lstat(candidate, cb)).then(() => true, () => false);
+            if (!taken) { backupPath = candidate; break; }
+            if (n >= 100) throw new TroubleshooterError('Conflict', `Too many backups of "${path}" on "${alias}" this second.`, { subject: alias, path });
+          }
           await call<void>((cb) => sftp.ext_openssh_hardlink(real, backupPath!, cb));
         }
         await call<void>((cb) => sftp.ext_openssh_rename(tmp, real, cb));
@@ -374,11 +381,11 @@ export class RemoteFiles {
     const suffix = backup ? backupName('', this.now()) : '';
     try {
       const r = await this.sudoRun(alias, ['sh', '-c', SUDO_WRITE, 'sh', path, exp, suffix], signal, content);
-      const m = /^(\d+) (\d+) ([01]) (.*)$/.exec(r.stdout.trim());
+      const m = /^(\d+) (\d+) (.*)$/.exec(r.stdout.replace(/\n$/, ''));
       if (!m) throw new TroubleshooterError('CommandFailed', `Unexpected answer while writing "${path}" on "${alias}".`, { subject: alias, path });
       return {
         version: { size: Number(m[1]), mtime: Number(m[2]), sha256: sha256(content) },
-        backupPath: m[3] === '1' ? `${m[4]}${suffix}` : undefined,
+        backupPath: m[3] || undefined,
         viaSudo: true,
       };
     } catch (e) {

@@ -50,7 +50,11 @@ describe('remote files over SFTP and sudo (integration)', function () {
 
         // the version returned by write is good for the next write
         const again = await files.write('compute1', path, Buffer.from('listen_tcp = 1\n'), { expected: w.version });
-        assert.ok(again.version.size === 15);
+        assert.equal(again.version.size, 15);
+        // a second save in the same second never overwrites the first backup
+        assert.ok(again.backupPath && again.backupPath !== w.backupPath);
+        assert.equal((await sh(`cat "${w.backupPath}"; echo ---; cat "${again.backupPath}"`)).value,
+          'listen_tls = 0\nlisten_tcp = 0\n---\nlisten_tls = 0\nlisten_tcp = 1\n');
       });
 
       it('refuses to overwrite a file changed by someone else since it was read (FileChanged), leaving their change', async () => {

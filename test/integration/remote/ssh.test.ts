@@ -133,7 +133,7 @@ describe('ssh to the lab hosts (integration)', function () {
     assert.equal(prompted, false, 'a changed key is never offered for acceptance');
   });
 
-  it('fifty parallel commands to one host queue on 8 channels and all succeed', async () => {
+  it('fifty parallel commands to one host queue (8 channels: up to 6 shell workers, the rest for streams and SFTP) and all succeed', async () => {
     const { pool } = newPool();
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
@@ -141,7 +141,25 @@ describe('ssh to the lab hosts (integration)', function () {
     const elapsed = Date.now() - started;
     assert.deepEqual(results.map((r) => r.value.trim()), Array.from({ length: 50 }, (_, i) => String(i)));
     assert.equal(pool.size, 1, 'one connection');
-    assert.ok(elapsed >= Math.ceil(50 / 8) * 200 * 0.9, `queued (${elapsed} ms for 7 waves of 200 ms)`);
+    assert.ok(elapsed >= Math.ceil(50 / 8) * 200 * 0.9, `queued (${elapsed} ms for at least 7 waves of 200 ms)`);
+    const conn = await pool.connection('compute1');
+    assert.ok(conn.workers.length >= 1 && conn.workers.length <= 6, `${conn.workers.length} shell workers`);
+  });
+
+  it('shell workers: a job cannot read or end its worker, output framing is binary-safe, the worker is reused', async () => {
+    const { pool, logger } = newPool();
+    assert.equal((await run(pool, 'compute1', textCommand(['cat']))).stdout, '', 'stdin is /dev/null, not the worker\'s job stream');
+    await assert.rejects(run(pool, 'compute1', textCommand(['exit', '3'])), (e) => isTroubleshooterError(e, 'CommandFailed'));
+    await assert.rejects(run(pool, 'compute1', textCommand(['sh', '-c', 'kill -9 $PPID 2>/dev/null; exit 5'])), (e) => isTroubleshooterError(e, 'CommandFailed') || isTroubleshooterError(e, 'ConnectionLost'));
+    const bin = await run(pool, 'compute1', textCommand(['printf', 'a\\000b E 0\\n']));
+    assert.deepEqual([...bin.stdoutBytes], [0x61, 0, 0x62, 0x20, 0x45, 0x20, 0x30, 0x0a]);
+    const err = await run(pool, 'compute1', { ...textCommand(['sh', '-c', 'printf partial >&2; echo out']), okExitCodes: [0] });
+    assert.equal(err.stderr, 'partial');
+    assert.equal(err.stdout, 'out\n');
+    for (let i = 0; i < 5; i++) assert.equal((await run(pool, 'compute1', textCommand(['echo', String(i)]))).value, `${i}\n`);
+    assert.equal(logger.lines.filter((l) => /ssh connect compute1/.test(l)).length, 1);
+    const conn = await pool.connection('compute1');
+    assert.ok(conn.workers.filter((w) => !w.dead).length <= 2, 'sequential commands reuse one worker');
   });
 
   it('sudo: -n works for root, and a password prompt becomes SudoPasswordRequired (real sudo on the host)', async () => {
@@ -209,13 +227,14 @@ describe('ssh to the lab hosts (integration)', function () {
       await run(pool, 'compute1', textCommand(['sh', '-c', `printf 'one\\ntwo\\n' > ${file}`]));
       const ctrl = new AbortController();
       const got: string[] = [];
-      const done = stream(pool, 'compute1', ['tail', '-n', '+1', '-F', file], {
+      const done: Promise<unknown> = stream(pool, 'compute1', ['tail', '-n', '+1', '-F', file], {
         signal: ctrl.signal,
         onLine: (l) => {
           got.push(l);
           if (got.length === 3) ctrl.abort();
         },
       });
+      done.catch(() => undefined); // asserted below
       await new Promise((r) => setTimeout(r, 500));
       const running = await run(pool, 'compute1', { ...textCommand(['pgrep', '-f', `^tail -n \\+1 -F ${file}`]), okExitCodes: [0, 1] });
       assert.match(running.stdout, /\d+/, 'tail runs while streaming');
