@@ -103,7 +103,8 @@ EOF
   # nodedir: build native modules against the local Node headers instead of downloading them.
   (
     cd "$CS_DIR"
-    export TMPDIR="$CACHE/tmp" npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir=/usr \
+    # JOBS: node-gyp compiles each native module with make -j<cores>.
+    export TMPDIR="$CACHE/tmp" npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir=/usr JOBS=max \
       npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
     npm install --no-save --foreground-scripts --loglevel=warn "$tarball" >"$CACHE/code-server-install.log" 2>&1
   ) || { tail -40 "$CACHE/code-server-install.log" >&2; die "code-server install failed (log: .cache/code-server-install.log)"; }
