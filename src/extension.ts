@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import type { RemoteCommand } from './core/remote/command';
 import { run } from './core/remote/exec';
+import { activateChecks } from './features/checks/activate-checks';
 import { activateClouds } from './features/clouds/activate-clouds';
 import type { CloudSession } from './features/clouds/cloud-session';
 import { activateConfigDoctor, type ConfigDoctorFeature } from './features/configs/activate-config-doctor';
@@ -32,14 +34,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const session = clouds.session;
   const sshTargetOf = (host: string) => ssh.mapHost(host, session.activeCloud ?? '*').sshAlias;
 
-  const logs = activateLogs({ logger, settings, ssh, cloud: () => ({ name: session.activeCloud, client: (signal) => session.client(signal) }) });
-  const explorer = activateExplorer({
-    logger,
-    settings,
-    session,
-    runOnHost: (host, cmd, signal) => run(ssh.pool, sshTargetOf(host), cmd, { signal }).then((r) => r.value),
-    sshTargetOf,
-  });
+  const cloud = () => ({ name: session.activeCloud, client: (signal?: AbortSignal) => session.client(signal) });
+  const runOnHost = <T,>(host: string, cmd: RemoteCommand<T>, signal?: AbortSignal) => run(ssh.pool, sshTargetOf(host), cmd, { signal }).then((r) => r.value);
+
+  const logs = activateLogs({ logger, settings, ssh, cloud });
+  const explorer = activateExplorer({ logger, settings, session, runOnHost, sshTargetOf });
+  const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost });
   const sftp = activateSftp({ pool: () => ssh.pool, logger });
   const configs = activateConfigDoctor({ logger, ssh });
 
@@ -49,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     clouds.disposable,
     logs,
     explorer,
+    checks,
     sftp,
     configs,
     registerCommand('openstack.showLog', logger, () => channel.show()),

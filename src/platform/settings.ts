@@ -66,6 +66,10 @@ export class Settings {
   get logsSources(): Record<string, string[]> {
     return this.cfg.get<Record<string, string[]>>('logs.sources', {}) ?? {};
   }
+  /** OpenStack host name of the database server for the MySQL check; undefined: ask. */
+  get databaseHost(): string | undefined {
+    return this.str('checks.databaseHost') || undefined;
+  }
   onDidChange(listener: (e: vscode.ConfigurationChangeEvent) => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('openstack')) listener(e);

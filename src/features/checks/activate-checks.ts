@@ -133,7 +133,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
   async function checkMysql(arg?: Arg) {
     let host = field(arg, 'host');
     if (!host) {
-      host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.() ?? 'controller' });
+      host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
       if (!host) return undefined;
     }
     const h = host;
