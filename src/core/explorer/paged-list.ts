@@ -10,10 +10,13 @@ export interface FetchedPage<T> {
   nextMarker?: string;
 }
 
+/** Rows of the first page of a tree list: small, so the view renders fast; later pages use the page size setting. */
+export const FIRST_PAGE_ROWS = 50;
+
 export type PageFetcher<T> = (marker: string | undefined, limit: number, signal?: AbortSignal) => Promise<FetchedPage<T>>;
 
 export class PagedList<T> {
-  private pages: { marker: string | undefined; items: T[] }[] = [];
+  private pages: { marker: string | undefined; limit: number; items: T[] }[] = [];
   private next: string | undefined;
   private started = false;
   /** Total requests made (bench/tests read it). */
@@ -40,25 +43,25 @@ export class PagedList<T> {
     return this.pages.length;
   }
 
-  /** Loads the next page (the first one if nothing is loaded). Returns the new items. */
-  async loadMore(signal?: AbortSignal): Promise<T[]> {
+  /** Loads the next page (the first one if nothing is loaded); `limit` overrides the page size. Returns the new items. */
+  async loadMore(signal?: AbortSignal, limit?: number): Promise<T[]> {
     if (this.started && this.next === undefined) return [];
     const marker = this.started ? this.next : undefined;
-    const limit = this.started ? this.pageSize : this.firstPageSize;
+    const size = limit ?? (this.started ? this.pageSize : this.firstPageSize);
     this.requests++;
-    const page = await this.fetch(marker, limit, signal);
+    const page = await this.fetch(marker, size, signal);
     const seen = new Set(this.items.map(this.keyOf));
     const fresh = page.items.filter((x) => !seen.has(this.keyOf(x)));
-    this.pages.push({ marker, items: fresh });
+    this.pages.push({ marker, limit: size, items: fresh });
     this.next = page.nextMarker;
     this.started = true;
     return fresh;
   }
 
-  /** Loads every remaining page; `onPage` sees each as it arrives. */
-  async loadAll(signal?: AbortSignal, onPage?: (items: T[]) => void): Promise<void> {
+  /** Loads every remaining page (of `limit` rows, e.g. Nova's cap of 1000, for fewer round trips); `onPage` sees each. */
+  async loadAll(signal?: AbortSignal, onPage?: (items: T[]) => void, limit?: number): Promise<void> {
     while (this.hasMore) {
-      const items = await this.loadMore(signal);
+      const items = await this.loadMore(signal, this.started ? limit : undefined);
       onPage?.(items);
     }
   }
@@ -70,15 +73,14 @@ export class PagedList<T> {
   async refreshLoaded(signal?: AbortSignal): Promise<ListDiff<T>> {
     if (!this.started) return { added: [], removed: [], changed: [], unchanged: 0 };
     const before = this.items;
-    const pages: { marker: string | undefined; items: T[] }[] = [];
+    const pages: { marker: string | undefined; limit: number; items: T[] }[] = [];
     let next: string | undefined;
     let marker: string | undefined;
-    const count = this.pages.length;
-    for (let i = 0; i < count; i++) {
+    const sizes = this.pages.map((p) => p.limit);
+    for (const limit of sizes) {
       this.requests++;
-      const limit = i === 0 ? this.firstPageSize : this.pageSize;
       const page = await this.fetch(marker, limit, signal);
-      pages.push({ marker, items: page.items });
+      pages.push({ marker, limit, items: page.items });
       next = page.nextMarker;
       marker = next;
       if (next === undefined) break;
@@ -115,7 +117,7 @@ export class PagedList<T> {
     if (!items.length) return;
     const have = new Set(this.items.map(this.keyOf));
     const fresh = items.filter((x) => !have.has(this.keyOf(x)));
-    if (!this.pages.length) this.pages.push({ marker: undefined, items: [] });
+    if (!this.pages.length) this.pages.push({ marker: undefined, limit: this.firstPageSize, items: [] });
     this.pages[0].items = [...fresh, ...this.pages[0].items];
   }
 

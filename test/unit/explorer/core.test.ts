@@ -69,6 +69,19 @@ describe('explorer core: paging', () => {
     assert.equal(list.hasMore, true);
   });
 
+  it('"load all" uses its own page size, and a refresh re-reads each page with the size it was loaded with', async () => {
+    const src = source(2500);
+    const list = new PagedList<Server>((s) => s.id, src.fetch, 200, 50);
+    await list.loadMore();
+    await list.loadAll(undefined, undefined, 1000);
+    assert.deepEqual(src.calls.map((c) => c.limit), [50, 1000, 1000, 1000]);
+    assert.equal(list.items.length, 2500);
+    src.calls.length = 0;
+    await list.refreshLoaded();
+    assert.deepEqual(src.calls.map((c) => c.limit), [50, 1000, 1000, 1000]);
+    assert.equal(list.items.length, 2500);
+  });
+
   it('applies polled updates in place and prepends new servers', async () => {
     const src = source(10);
     const list = new PagedList<Server>((s) => s.id, src.fetch, 100);

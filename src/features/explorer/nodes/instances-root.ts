@@ -1,5 +1,6 @@
 import { serverPageFetcher } from '../../../core/explorer/fetchers';
-import { PagedList } from '../../../core/explorer/paged-list';
+import { NOVA_PAGE_LIMIT } from '../../../core/openstack/compute';
+import { FIRST_PAGE_ROWS, PagedList } from '../../../core/explorer/paged-list';
 import { groupServers, isTransitional, novaFilterQuery, type GroupBy } from '../../../core/explorer/servers';
 import type { OpenStackClient } from '../../../core/openstack/client';
 import type { Server } from '../../../core/openstack/types';
@@ -10,8 +11,7 @@ import { DetailNode, ExplorerNode, LoadMoreNode, PlaceholderNode, type NodeConte
 
 /** How many transitional instances one fast poll refreshes (GET /servers/{id} each). */
 const MAX_TRANSITIONAL_PER_POLL = 25;
-/** Rows of the first page: small, so the view renders fast; later pages use `openstack.explorer.pageSize`. */
-export const FIRST_PAGE = 50;
+
 
 /**
  * The Instances view: a paged server list (small first page, then `pageSize` pages, "Load more…"/"Load all"),
@@ -40,7 +40,7 @@ export class InstancesRoot extends RootNode {
   private makeList(client: OpenStackClient): PagedList<Server> {
     this.allProjects = client.isAdmin;
     const q = this.filter ? novaFilterQuery(this.filter) : undefined;
-    return new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: this.allProjects, query: q?.query }), this.pageSize, Math.min(this.pageSize, FIRST_PAGE));
+    return new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: this.allProjects, query: q?.query }), this.pageSize, Math.min(this.pageSize, FIRST_PAGE_ROWS));
   }
 
   private noteSince(servers: Server[]): void {
@@ -119,7 +119,7 @@ export class InstancesRoot extends RootNode {
 
   async loadMore(ctx: NodeContext, all = false): Promise<void> {
     if (!this.list) this.list = this.makeList(ctx.client);
-    if (all) await this.list.loadAll(ctx.signal, (items) => this.noteSince(items));
+    if (all) await this.list.loadAll(ctx.signal, (items) => this.noteSince(items), NOVA_PAGE_LIMIT);
     else this.noteSince(await this.list.loadMore(ctx.signal));
   }
 
