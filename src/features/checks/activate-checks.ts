@@ -131,7 +131,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
   }
 
   async function checkMysql(arg?: Arg) {
-    let host = field(arg, 'host');
+    let host = field(arg, 'host') ?? services.databaseHost?.();
     if (!host) {
       host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
       if (!host) return undefined;
