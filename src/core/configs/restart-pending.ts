@@ -83,17 +83,25 @@ export function pidofProbe(name: string): ConfigProbe<number | undefined> & { ok
   return { argv: ['pidof', '-s', name], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
 }
 
-/** The daemon whose configuration a file is (its process name and the service to restart). */
-export function serviceOf(kind: string | undefined, path: string): { process: string; service: string } | undefined {
-  if (kind === 'libvirtd') return /virtproxyd\.conf$/.test(path) ? { process: 'virtproxyd', service: 'virtproxyd' } : { process: 'libvirtd', service: 'libvirtd' };
-  if (kind === 'option-file') return { process: 'mariadbd', service: 'mariadb' };
-  if (kind === 'systemd-unit' && /(^|\/)(mariadb|mysql|mysqld)\.service\.d\//.test(path)) return { process: 'mariadbd', service: 'mariadb' };
+/** `cat <pidfile>` → the daemon's pid (undefined when missing). */
+export function pidFileProbe(path: string): ConfigProbe<number | undefined> & { okExitCodes: number[] } {
+  if (!path.startsWith('/') || path.includes('\0')) throw new Error(`An absolute path is needed: "${path}".`);
+  return { argv: ['cat', '--', path], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
+}
+
+/** The daemon whose configuration a file is: its pid file, process name and the service to restart. */
+export function serviceOf(kind: string | undefined, path: string): { pidFile: string; process: string; service: string } | undefined {
+  if (kind === 'libvirtd') return /virtproxyd\.conf$/.test(path) ? { pidFile: '/run/libvirt/virtproxyd.pid', process: 'virtproxyd', service: 'virtproxyd' } : { pidFile: '/run/libvirt/libvirtd.pid', process: 'libvirtd', service: 'libvirtd' };
+  const mariadb = { pidFile: '/run/mysqld/mysqld.pid', process: 'mariadbd', service: 'mariadb' };
+  if (kind === 'option-file') return mariadb;
+  if (kind === 'systemd-unit' && /(^|\/)(mariadb|mysql|mysqld)\.service\.d\//.test(path)) return mariadb;
   return undefined;
 }
 
 /**
  * Facts for "changed but not yet applied" from the host itself: the file's mtime and the start of the daemon's
- * process, both by the host's clock. `exec` runs a probe on the host (ssh, or locally). Undefined values when the
+ * process, both by the host's clock. The pid comes from the daemon's pid file (precise even when several
+ * instances run), else `pidof`. `exec` runs a probe on the host (ssh, or locally). Undefined values when the
  * daemon does not run or a probe fails.
  */
 export async function restartFacts(
@@ -103,7 +111,8 @@ export async function restartFacts(
 ): Promise<{ fileModifiedAt?: number; serviceStartedAt?: number; serviceName?: string }> {
   const svc = serviceOf(kind, path);
   if (!svc) return {};
-  const [mtime, pid, now] = await Promise.all([exec(fileMtimeProbe(path)), exec(pidofProbe(svc.process)), exec(hostClockProbe)]);
+  const [mtime, pidFromFile, now] = await Promise.all([exec(fileMtimeProbe(path)), exec(pidFileProbe(svc.pidFile)).catch(() => undefined), exec(hostClockProbe)]);
+  const pid = pidFromFile ?? (await exec(pidofProbe(svc.process)));
   if (pid === undefined || now === undefined || mtime === undefined) return {};
   const elapsed = await exec(processElapsedProbe(pid));
   if (elapsed === undefined) return {};

@@ -8,7 +8,7 @@ import { applyHostPlans, planFixOnHosts, planPreview } from '../../../src/core/c
 import { unifiedDiff } from '../../../src/core/configs/diff';
 import { LocalConfigFileStore } from '../../../src/core/configs/file-store';
 import { ignoredCodes, lintConfig } from '../../../src/core/configs/lint';
-import { parseSystemdTimestamp, restartPending, serviceStartProbe } from '../../../src/core/configs/restart-pending';
+import { parseSystemdTimestamp, restartFacts, restartPending, serviceStartProbe, type ConfigProbe } from '../../../src/core/configs/restart-pending';
 import { isConfigDoctorPath } from '../../../src/features/configs/paths';
 import { DEBIAN12, fixture } from './helpers';
 
@@ -136,6 +136,24 @@ describe('configs: unified diff, ignore markers, paths, restart pending', () => 
     assert.deepEqual(f.map((x) => [x.code, x.severity]), [['config/restart-pending', 'warning']]);
     assert.match(f[0].message, /^Changed but not yet applied/);
     assert.deepEqual(f[0].commands?.map((c) => c.argv.join(' ')), ['systemctl restart mariadb']);
+  });
+
+  it('restart facts come from the host: the pid file, ps etimes and the host clock (argv as data)', async () => {
+    const seen: string[] = [];
+    const outputs: Record<string, string> = {
+      'stat -c %Y -- /etc/libvirt/libvirtd.conf': '1764100800\n',
+      'cat -- /run/libvirt/libvirtd.pid': '4242\n',
+      'date +%s': '1764101000\n',
+      'ps -o etimes= -p 4242': '    300\n',
+    };
+    const exec = async <T>(p: ConfigProbe<T>): Promise<T> => {
+      seen.push(p.argv.join(' '));
+      return p.parse(outputs[p.argv.join(' ')] ?? '');
+    };
+    const facts = await restartFacts(exec, 'libvirtd', '/etc/libvirt/libvirtd.conf');
+    assert.deepEqual(facts, { fileModifiedAt: 1764100800_000, serviceStartedAt: 1764100700_000, serviceName: 'libvirtd' });
+    assert.deepEqual(seen.sort(), Object.keys(outputs).sort());
+    assert.deepEqual(await restartFacts(exec, 'limits', '/etc/security/limits.conf'), {}, 'limits.conf has no daemon');
   });
 });
 
