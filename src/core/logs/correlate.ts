@@ -5,9 +5,10 @@ import type { LogHostRunner } from './host-runner';
 import type { CorrelationKey } from './keys';
 import { validateKey } from './keys';
 import { kWayMerge, sortStable } from './merge';
-import { classifyStderr, parseSearchLine, searchArgv, type SearchSpec } from './search-command';
-import { detectArgv, parseDetect, serviceOf, type HostSources, type LogSourceSettings } from './sources';
-import type { HostClock, LogEntry, LogWarning } from './types';
+import type { ParseContext } from './parse';
+import { classifyStderr, isDetectLine, parseSearchLine, searchArgv, type SearchSpec } from './search-command';
+import { KOLLA_DIR, PACKAGED_DIRS, TRIPLEO_DIR, detectArgv, parseDetect, serviceOf, type HostSources, type LogSourceSettings } from './sources';
+import { UTC_CLOCK, type HostClock, type LogEntry, type LogWarning } from './types';
 
 /**
  * Correlation: every line of one request (or instance) on every host, merged by time.
@@ -89,23 +90,28 @@ export interface CorrelationResult {
 
 const LIBVIRT_DIRS = ['/var/log/libvirt', '/var/log/kolla/libvirt', '/var/log/containers/libvirt'];
 
-/** Detects a host's log sources and clock with one command (cached in `cache`). */
-export async function detectSources(h: LogHost, opts: { signal?: AbortSignal; settings?: LogSourceSettings; cache?: Map<string, HostSources> } = {}): Promise<HostSources> {
-  const cached = opts.cache?.get(h.runner.host);
+/** Sources known without a command: cached ones, or the fixed folders of an offline host. */
+export function knownSources(h: LogHost, settings?: LogSourceSettings, cache?: Map<string, HostSources>): HostSources | undefined {
+  const cached = cache?.get(h.runner.host);
   if (cached) return cached;
+  if (!h.dirs) return undefined;
+  const journald = settings?.journald === true ? (settings.journaldUnits ?? []) : undefined;
+  const fixed: HostSources = {
+    host: h.runner.host,
+    kind: journald ? ['journald'] : ['packaged'],
+    dirs: h.dirs,
+    journald,
+    clock: h.clock ?? { offsetMinutes: 0, zone: 'UTC' },
+  };
+  cache?.set(h.runner.host, fixed);
+  return fixed;
+}
+
+/** Detects a host's log sources and clock with one command (cached in `cache`). Follow mode uses it. */
+export async function detectSources(h: LogHost, opts: { signal?: AbortSignal; settings?: LogSourceSettings; cache?: Map<string, HostSources> } = {}): Promise<HostSources> {
+  const known = knownSources(h, opts.settings, opts.cache);
+  if (known) return known;
   const root = h.root ?? '';
-  if (h.dirs) {
-    const journald = opts.settings?.journald === true ? (opts.settings.journaldUnits ?? []) : undefined;
-    const fixed: HostSources = {
-      host: h.runner.host,
-      kind: journald ? ['journald'] : ['packaged'],
-      dirs: h.dirs,
-      journald,
-      clock: h.clock ?? { offsetMinutes: 0, zone: 'UTC' },
-    };
-    opts.cache?.set(h.runner.host, fixed);
-    return fixed;
-  }
   const res = await h.runner.run(detectArgv(root, opts.settings), { signal: opts.signal, timeoutMs: 20_000 });
   const sources = parseDetect(h.runner.host, res.stdout, root, opts.settings);
   if (h.clock) sources.clock = h.clock;
@@ -127,9 +133,12 @@ interface HostSearch {
  */
 export async function searchHost(
   h: LogHost,
-  sources: HostSources,
+  sources: HostSources | undefined,
   search: HostSearch,
   opts: {
+    /** With `sources` undefined: detection runs inside the search command; this receives the result. */
+    onSources?(s: HostSources): void;
+    settings?: LogSourceSettings;
     signal?: AbortSignal;
     sinceMs?: number;
     contextLines?: number;
@@ -142,18 +151,30 @@ export async function searchHost(
 ): Promise<number> {
   const root = h.root ?? '';
   const host = h.runner.host;
+  const settings = opts.settings ?? {};
+  const detect = sources === undefined;
   const spec: SearchSpec = {
     keys: search.keys,
     dirs: search.dirs.map((d) => root + d),
-    journald: search.journald,
+    journald: detect ? (settings.journald === true ? (settings.journaldUnits ?? []) : settings.journald === false ? undefined : 'auto') : search.journald,
     sinceMs: opts.sinceMs,
     contextLines: opts.contextLines,
     watchStdin: h.runner.keepsStdinOpen,
+    detect,
   };
-  if (spec.dirs.length === 0 && spec.journald === undefined) return 0;
+  if (!detect && spec.dirs.length === 0 && spec.journald === undefined) return 0;
   const argv = searchArgv(spec);
   const builders = new Map<string, EntryBuilder>();
-  const ctx = { clock: sources.clock, refMs: opts.refMs };
+  const ctx: ParseContext = { clock: sources?.clock ?? h.clock ?? UTC_CLOCK, refMs: opts.refMs };
+  let detectText = '';
+  let detected = sources;
+  const finishDetect = () => {
+    if (detected) return;
+    detected = parseDetect(host, detectText, root, settings);
+    if (h.clock) detected.clock = h.clock;
+    ctx.clock = detected.clock;
+    opts.onSources?.(detected);
+  };
   let count = 0;
   let lines = 0;
   const mapPath = (p: string) => (root && p.startsWith(root) ? p.slice(root.length) : p);
@@ -186,15 +207,19 @@ export async function searchHost(
         return;
       }
       if (l.kind === 'other') {
-        // stderr of grep/find/gzip, merged into stdout by the script, and the end marker
-        if (l.text === 'DONE') done = true;
-        else {
+        // detection lines first, then stderr of grep/find/gzip (merged into stdout by the script), the end marker
+        if (!detected && isDetectLine(l.text)) detectText += `${l.text}\n`;
+        else if (l.text === 'DONE') {
+          finishDetect();
+          done = true;
+        } else {
           const w = classifyStderr(l.text, mapPath);
           if (w) opts.warn({ host, file: w.file, message: redact(w.message) });
         }
         return;
       }
       if (l.kind !== 'line') return;
+      finishDetect();
       lines++;
       if (opts.progress && lines % 500 === 0) opts.progress(lines);
       const b = builderFor(l.file);
@@ -250,24 +275,23 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
     onEvent({ type: 'warning', warning: w });
   };
 
-  // Sources and clocks, all hosts in parallel.
+  // Sources and clocks: known ones now (cache, offline folders); the others are detected by the first search
+  // itself (one command per host, not two).
   const detected = new Map<string, HostSources>();
-  await Promise.all(
-    hosts.map(async (h) => {
-      try {
-        const s = await detectSources(h, { signal: opts.signal, settings: opts.settings, cache });
-        detected.set(h.runner.host, s);
-        status.get(h.runner.host)!.sources = s;
-        onEvent({ type: 'host-sources', host: h.runner.host, sources: s });
-        if (s.dirs.length === 0 && s.journald === undefined) {
-          warn({ host: h.runner.host, message: `No OpenStack log folder or journal found on "${h.runner.host}".` });
-        }
-      } catch (e) {
-        if (isCancelled(e)) throw e;
-        failHost(h.runner.host, 0, e);
-      }
-    }),
-  );
+  const sourcesFound = (host: string, s: HostSources) => {
+    detected.set(host, s);
+    cache.set(host, s);
+    status.get(host)!.sources = s;
+    onEvent({ type: 'host-sources', host, sources: s });
+    if (s.dirs.length === 0 && s.journald === undefined) {
+      warn({ host, message: `No OpenStack log folder or journal found on "${host}".` });
+    }
+  };
+  for (const h of hosts) {
+    const s = knownSources(h, opts.settings, cache);
+    if (s) sourcesFound(h.runner.host, s);
+  }
+  const candidates = opts.settings?.dirs ?? [...PACKAGED_DIRS, KOLLA_DIR, TRIPLEO_DIR];
 
   function failHost(host: string, round: number, e: unknown) {
     const st = status.get(host)!;
@@ -311,7 +335,7 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
       hosts.map(async (h) => {
         const host = h.runner.host;
         const src = detected.get(host);
-        if (!src || !status.get(host)!.ok) return;
+        if ((!src && round > 1) || !status.get(host)!.ok) return;
         const started = performance.now();
         onEvent({ type: 'host-start', host, round });
         let batch: LogEntry[] = [];
@@ -320,7 +344,9 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
           batch = [];
         };
         try {
-          const n = await searchHost(h, src, { keys: roundKeys, dirs: src.dirs, journald: src.journald }, {
+          const n = await searchHost(h, src, { keys: roundKeys, dirs: src ? src.dirs : candidates, journald: src?.journald }, {
+            onSources: (found) => sourcesFound(host, found),
+            settings: opts.settings,
             signal: opts.signal,
             sinceMs: opts.sinceMs,
             contextLines: opts.contextLines,

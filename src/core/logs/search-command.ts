@@ -57,12 +57,28 @@ const WATCH = [
   'exit 0',
 ];
 
+/** Detection in the same command (saves a round trip per host): keeps only existing folders, prints the clock. */
+const DETECT_INLINE = [
+  'if [ "$detect" = 1 ]; then',
+  '  for d; do shift; [ -d "$d" ] && { printf "D %s\\n" "$d"; set -- "$@" "$d"; }; done',
+  '  date "+T %z %Z"',
+  '  z=""; [ -r /etc/timezone ] && z=$(head -n 1 /etc/timezone)',
+  '  [ -z "$z" ] && [ -L /etc/localtime ] && z=$(readlink /etc/localtime | sed -n "s|.*zoneinfo/||p")',
+  '  printf "Z %s\\n" "$z"',
+  '  if [ "$journal" = auto ]; then',
+  '    journal=""',
+  '    if [ $# -eq 0 ] && command -v journalctl >/dev/null 2>&1 && { [ -d /var/log/journal ] || [ -d /run/log/journal ]; }; then journal=-; echo J; fi',
+  '  fi',
+  'fi',
+];
+
 const SEARCH_SCRIPT = [
-  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6',
-  'shift 6',
+  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6 detect=$7',
+  'shift 7',
   'export LC_ALL=C',
   'set -f',
   TREE,
+  ...DETECT_INLINE,
   'search() {',
   '  if [ $# -gt 0 ]; then',
   `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec grep --line-buffered -F -n -Z -H -A "$ctx" -e "$keys" -- {} + 2>&1`,
@@ -119,13 +135,19 @@ export interface SearchSpec {
   keys: CorrelationKey[];
   /** Existing directories on the host (already prefixed with the offline root, if any). */
   dirs: string[];
-  /** journald units (empty = all), or undefined for no journald. */
-  journald?: string[];
+  /** journald units (empty = all), undefined for no journald, 'auto' with `detect`. */
+  journald?: string[] | 'auto';
   /** Only files modified since (epoch ms); undefined = all files, rotated ones included. */
   sinceMs?: number;
   contextLines?: number;
   /** End the remote process tree when stdin closes (ssh CLI and local runners keep stdin open). */
   watchStdin?: boolean;
+  /**
+   * Search only: `dirs` are candidates; the script keeps the existing ones and first prints the detection lines
+   * (`D <dir>`, `T <+hhmm> <abbr>`, `Z <zone>`, `J`) that `parseDetect` reads. `journald: 'auto'` then means
+   * "the journal, when no folder exists".
+   */
+  detect?: boolean;
 }
 
 function checkedKeys(keys: CorrelationKey[]): string {
@@ -143,8 +165,9 @@ function checkedDirs(dirs: string[]): string[] {
   return dirs;
 }
 
-function journalArg(units: string[] | undefined): string {
+function journalArg(units: string[] | 'auto' | undefined): string {
   if (units === undefined) return '';
+  if (units === 'auto') return 'auto';
   for (const u of units) {
     if (!/^[A-Za-z0-9@._:\\-]+$/.test(u)) throw new TroubleshooterError('InvalidInput', `Not a systemd unit name: "${u.slice(0, 120)}".`);
   }
@@ -158,13 +181,20 @@ function common(spec: SearchSpec): string[] {
   return [String(ctx), String(REMOTE_MAX_LINE_BYTES), since, checkedKeys(spec.keys), journalArg(spec.journald), spec.watchStdin ? '1' : '0'];
 }
 
+/** Lines the detection part of the search prints before any match. */
+export function isDetectLine(text: string): boolean {
+  return /^(?:D \/.*|T [+-]\d{4}\b.*|Z .*|Z|J)$/.test(text);
+}
+
 /** argv of the one-shot search on one host. */
 export function searchArgv(spec: SearchSpec): string[] {
-  return ['sh', '-c', SEARCH_SCRIPT, 'sh', ...common(spec), ...checkedDirs(spec.dirs)];
+  if (spec.journald === 'auto' && !spec.detect) throw new TroubleshooterError('InvalidInput', 'journald "auto" needs detection.');
+  return ['sh', '-c', SEARCH_SCRIPT, 'sh', ...common(spec), spec.detect ? '1' : '0', ...checkedDirs(spec.dirs)];
 }
 
 /** argv of the live follow on one host (`tail -F -n 0` + the same fixed-string filter). */
 export function followArgv(spec: SearchSpec): string[] {
+  if (spec.journald === 'auto') throw new TroubleshooterError('InvalidInput', 'Follow needs detected sources.');
   return ['sh', '-c', FOLLOW_SCRIPT, 'sh', ...common({ ...spec, sinceMs: undefined }), ...checkedDirs(spec.dirs)];
 }
 

@@ -255,9 +255,11 @@ describe('logs/correlate offline: bad input', function () {
       host: 'compute9',
       keepsStdinOpen: true,
       run: async () => {
-        throw Object.assign(new Error('boom'), {});
+        throw new Error('boom');
       },
-      stream: async () => 0,
+      stream: async () => {
+        throw new Error('boom');
+      },
     };
     const errors: string[] = [];
     const r = await correlate([{ kind: 'request', value: id }], [...offlineHosts(dir), { runner: broken }], {

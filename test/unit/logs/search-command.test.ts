@@ -22,12 +22,21 @@ describe('logs/search-command: argv, never a shell string from input', () => {
     assert.deepEqual(a.slice(0, 2), ['sh', '-c']);
     assert.equal(a[2], b[2], 'same script whatever the input');
     assert.ok(!a[2].includes(REQ));
-    assert.deepEqual(a.slice(3), ['sh', '100', String(1024 * 1024 + 4096), '1795600000', `${REQ}\ninstance-0000002a`, '', '0', '/var/log/nova', '/var/log/libvirt']);
+    assert.deepEqual(a.slice(3), ['sh', '100', String(1024 * 1024 + 4096), '1795600000', `${REQ}\ninstance-0000002a`, '', '0', '0', '/var/log/nova', '/var/log/libvirt']);
     assert.match(a[2], /LC_ALL=C/);
     assert.match(a[2], /grep --line-buffered -F -n -Z -H -A "\$ctx" -e "\$keys"/);
     assert.match(a[2], /-newermt/);
     assert.match(a[2], /gzip -cdq/);
     assert.equal(b[6], '', 'no window: every file, rotated ones included');
+  });
+
+  it('detects folders and the clock in the same command, before any match', () => {
+    const argv = searchArgv({ keys: [{ kind: 'request', value: REQ }], dirs: ['/var/log', '/nonexistent-dir'], detect: true, journald: 'auto' });
+    const out = execFileSync(argv[0], argv.slice(1), { input: '' }).toString().split('\n');
+    assert.equal(out[0], 'D /var/log');
+    assert.match(out[1], /^T [+-]\d{4} /);
+    assert.match(out[2], /^Z /);
+    assert.equal(out.at(-2), 'DONE');
   });
 
   it('refuses bad keys, folders and units before building anything', () => {
