@@ -23,7 +23,7 @@ async function firstPage<T extends { id: string }>(pages: AsyncGenerator<{ items
 }
 
 /** Servers (detail), all projects for admins, with Nova filters (`name`, `ip`, `uuid`…). */
-export function serverPageFetcher(client: OpenStackClient, o: { allProjects: boolean; query?: Record<string, string> }): PageFetcher<Server> {
+export function serverPageFetcher(client: OpenStackClient, o: { allProjects: boolean; query?: Record<string, string>; keep?: (s: Server) => boolean }): PageFetcher<Server> {
   return async (marker, limit, signal) => {
     if (o.query?.uuid) {
       try {
@@ -34,7 +34,8 @@ export function serverPageFetcher(client: OpenStackClient, o: { allProjects: boo
       }
     }
     const filters: Record<string, QueryValue> = { ...(marker ? { marker } : {}), ...(o.query ?? {}) };
-    return firstPage(client.compute.serverPages({ allProjects: o.allProjects, limit, filters, signal }));
+    const page = await firstPage(client.compute.serverPages({ allProjects: o.allProjects, limit, filters, signal }));
+    return o.keep ? { ...page, items: page.items.filter(o.keep) } : page;
   };
 }
 

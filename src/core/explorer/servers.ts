@@ -96,16 +96,25 @@ export function matchesFilter(s: Server, filter: string): boolean {
   return s.addresses.some((a) => a.addr.toLowerCase() === f || a.addr.toLowerCase().startsWith(f));
 }
 
+export interface NovaFilter {
+  kind: 'id' | 'ip' | 'name';
+  query: Record<string, string>;
+  /** Exact match applied to what Nova returns (its `ip` filter is a substring match through Neutron). */
+  keep?: (s: Server) => boolean;
+}
+
 /**
- * Server-side filters for Nova when the filter text is unambiguous: an IP (`ip` is a regex on fixed IPs, so dots are
- * escaped and the match anchored), a UUID (shown directly), else `name` (a regex in Nova; escaped).
+ * Server-side filters for Nova when the filter text is unambiguous: an IP address (Nova asks Neutron for ports whose
+ * address contains it — anchors are not honoured — so the rows are then kept only on an exact match), a UUID (shown
+ * directly), else `name` (a regular expression in Nova; the text is escaped).
  */
-export function novaFilterQuery(filter: string): { kind: 'id' | 'ip' | 'name'; query: Record<string, string> } | undefined {
+export function novaFilterQuery(filter: string): NovaFilter | undefined {
   const f = filter.trim();
   if (!f) return undefined;
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(f)) return { kind: 'id', query: { uuid: f.toLowerCase() } };
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(f)) return { kind: 'ip', query: { ip: `^${f.replace(/\./g, '\\.')}$` } };
-  if (/^[0-9a-f:]+$/i.test(f) && f.includes(':')) return { kind: 'ip', query: { ip6: f } };
+  const exactIp = (s: Server) => s.addresses.some((a) => a.addr.toLowerCase() === f.toLowerCase());
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(f)) return { kind: 'ip', query: { ip: f }, keep: exactIp };
+  if (/^[0-9a-f:]+$/i.test(f) && f.includes(':')) return { kind: 'ip', query: { ip6: f }, keep: exactIp };
   return { kind: 'name', query: { name: f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') } };
 }
 

@@ -72,7 +72,7 @@ describe('explorer lists (lab APIs)', function () {
     // The oldest server with an address (Nova lists newest first): not one another suite is about to delete.
     const target = [...all].reverse().find((s) => s.addresses.length && s.status === 'ACTIVE')!;
     const byIp = novaFilterQuery(target.addresses[0].addr)!;
-    const found = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: byIp.query }), 50).loadMore();
+    const found = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: byIp.query, keep: byIp.keep }), 50).loadMore();
     assert.ok(found.some((s) => s.id === target.id), `IP filter finds ${target.name}`);
     assert.ok(found.every((s) => s.addresses.some((a) => a.addr === target.addresses[0].addr)), 'and only servers with that address');
     const byId = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: novaFilterQuery(target.id)!.query }), 50).loadMore();

@@ -126,7 +126,10 @@ describe('explorer core: instances', () => {
     assert.ok(matchesFilter(s, '10.0.0.17'));
     assert.ok(!matchesFilter(s, '10.0.0.1x'));
     assert.ok(!matchesFilter(s, 'db'));
-    assert.deepEqual(novaFilterQuery('10.0.0.17'), { kind: 'ip', query: { ip: '^10\\.0\\.0\\.17$' } });
+    const ipq = novaFilterQuery('10.0.0.17')!;
+    assert.deepEqual([ipq.kind, ipq.query], ['ip', { ip: '10.0.0.17' }]);
+    assert.ok(ipq.keep!(s));
+    assert.ok(!ipq.keep!(fakeServer(8, { addresses: [{ network: 'private', addr: '10.0.0.170', version: 4 }] })), 'Nova matches substrings; the view keeps exact matches');
     assert.deepEqual(novaFilterQuery('web.1')?.query, { name: 'web\\.1' });
     assert.equal(novaFilterQuery('6E2B1B3C-1a2b-4c3d-8e9f-0a1b2c3d4e5f')?.kind, 'id');
     assert.equal(novaFilterQuery('  '), undefined);

@@ -40,7 +40,7 @@ export class InstancesRoot extends RootNode {
   private makeList(client: OpenStackClient): PagedList<Server> {
     this.allProjects = client.isAdmin;
     const q = this.filter ? novaFilterQuery(this.filter) : undefined;
-    return new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: this.allProjects, query: q?.query }), this.pageSize, Math.min(this.pageSize, FIRST_PAGE_ROWS));
+    return new PagedList<Server>((s) => s.id, serverPageFetcher(client, { allProjects: this.allProjects, query: q?.query, keep: q?.keep }), this.pageSize, Math.min(this.pageSize, FIRST_PAGE_ROWS));
   }
 
   private noteSince(servers: Server[]): void {
@@ -137,11 +137,13 @@ export class InstancesRoot extends RootNode {
   override async poll(ctx: NodeContext): Promise<void> {
     const list = this.list;
     if (!list?.loaded || !this.since) return;
-    const { data } = await ctx.client.compute.listServers({
+    const q = this.filter ? novaFilterQuery(this.filter) : undefined;
+    const { data: all } = await ctx.client.compute.listServers({
       allProjects: this.allProjects,
-      filters: { 'changes-since': this.since, ...(this.filter ? (novaFilterQuery(this.filter)?.query ?? {}) : {}) },
+      filters: { 'changes-since': this.since, ...(q?.query ?? {}) },
       signal: ctx.signal,
     });
+    const data = q?.keep ? all.filter(q.keep) : all;
     if (!data.length) return;
     this.noteSince(data);
     const current = new Map(list.items.map((s) => [s.id, s]));
