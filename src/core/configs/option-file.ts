@@ -134,13 +134,6 @@ export function serverReadsGroup(group: string, serverVersion?: string): boolean
   return false;
 }
 
-/** Groups only client programs (or mysqld_safe, or embedded servers) read: an option there never reaches mariadbd. */
-export function isNonServerGroup(group: string): boolean {
-  const g = group.toLowerCase();
-  if (serverReadsGroup(g)) return false;
-  return true;
-}
-
 /** Groups that clients read (for "pasted in the wrong place": server options here do nothing for the server). */
 export function isClientGroup(group: string): boolean {
   return /^(client|client-mariadb|client-server|mysql|mariadb-client|mysqldump|mariadb-dump|mysqladmin|mariadb-admin|mysqlcheck|mariadb-check|mysqlimport|mariadb-import|mysqlshow|mariadb-show|mysqlslap|mariadb-slap|mysqlbinlog|mariadb-binlog|mysql_upgrade|mysql-upgrade|mariadb-upgrade)$/.test(group.toLowerCase());

@@ -34,18 +34,6 @@ export function serviceStartProbe(unit: string): ConfigProbe<number | undefined>
   };
 }
 
-/** Start time of a process by pid: `ps -o lstart= -p <pid>` ("Wed Nov 25 20:01:02 2026", local time of the host). */
-export function processStartProbe(pid: number): ConfigProbe<number | undefined> {
-  return {
-    argv: ['ps', '-o', 'lstart=', '-p', String(Math.trunc(pid))],
-    timeoutMs: 10_000,
-    parse: (out) => {
-      const t = Date.parse(out.trim());
-      return Number.isNaN(t) ? undefined : t;
-    },
-  };
-}
-
 export function parseSystemdTimestamp(s: string): number | undefined {
   if (!s || s === 'n/a') return undefined;
   const m = /^(?:\w{3} )?(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?: (UTC|[A-Z]{2,5}|[+-]\d{2}:?\d{2}))?$/.exec(s);

@@ -242,7 +242,10 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
         }
         const after = resolveFileEdit(fe, existing);
         if (existing === undefined) edit.createFile(target, { contents: new TextEncoder().encode(after), ignoreIfExists: false });
-        else edit.replace(target, new vscode.Range(0, 0, Number.MAX_SAFE_INTEGER, 0), after);
+        else {
+          const lines = existing.split('\n');
+          edit.replace(target, new vscode.Range(0, 0, lines.length - 1, lines[lines.length - 1].length), after);
+        }
       }
       action.edit = edit;
       return action;
