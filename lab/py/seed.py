@@ -188,8 +188,6 @@ def seed():
             continue
         net = private if conn is admin else demo_net
         ids[name] = boot(conn, name, tiny, img, net, host)
-        if conn is demo:  # one at a time so the RAM weigher spreads them
-            wait_server(demo, ids[name])
     for name, sid in ids.items():
         s = wait_server(admin, sid)
         log(f"{name} ACTIVE on {s['OS-EXT-SRV-ATTR:host']}")
