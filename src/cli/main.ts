@@ -75,12 +75,17 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
   }
 }
 
+/** Exits once stdout and stderr are flushed: into a pipe they are asynchronous, and exit() would cut a long --json at 64 KiB. */
+function exitWhenFlushed(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (e) => {
       process.stderr.write(`Error: ${redact(errorMessage(e))}\n`);
-      process.exit(3);
+      exitWhenFlushed(3);
     },
   );
 }
