@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as vscode from 'vscode';
 import { errorMessage, isCancelled, isTroubleshooterError } from '../../core/errors';
 import type { OpenStackClient } from '../../core/openstack/client';
@@ -41,7 +42,7 @@ export class ExplorerTree<R extends RootNode> implements vscode.TreeDataProvider
   private readonly emitter = new vscode.EventEmitter<ExplorerNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private rootNode: R | undefined;
-  private abort = new AbortController();
+  private abort = this.newAbort();
   private readonly subs: vscode.Disposable[] = [];
   readonly view: vscode.TreeView<ExplorerNode>;
   /** Resolves when the root's first children were returned (bench/tests). */
@@ -57,7 +58,7 @@ export class ExplorerTree<R extends RootNode> implements vscode.TreeDataProvider
       this.view,
       services.session.onDidChange(() => {
         this.abort.abort();
-        this.abort = new AbortController();
+        this.abort = this.newAbort();
         this.rootNode = undefined;
         this.emitter.fire(undefined);
       }),
@@ -70,6 +71,13 @@ export class ExplorerTree<R extends RootNode> implements vscode.TreeDataProvider
     if (!cloud) return undefined;
     if (!this.rootNode || this.rootNode.cloud !== cloud) this.rootNode = this.makeRoot(cloud);
     return this.rootNode;
+  }
+
+  private newAbort(): AbortController {
+    const c = new AbortController();
+    // Every request of the view listens on this one signal (expanding many nodes at once is normal).
+    setMaxListeners(0, c.signal);
+    return c;
   }
 
   async context(): Promise<NodeContext> {

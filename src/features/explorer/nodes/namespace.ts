@@ -25,13 +25,16 @@ export class NamespaceNode extends ExplorerNode {
   treeItem(): vscode.TreeItem {
     const s = this.sighting;
     const seen = s.byIpNetns && s.byLsns ? 'ip netns + lsns' : s.byIpNetns ? 'ip netns only' : 'lsns only';
-    const md = new vscode.MarkdownString();
-    md.appendText(`${s.name} on ${this.host}\n\n${NAMESPACE_PURPOSE[s.kind]}\n\n${explainSighting(s)}`);
-    if (s.inode) md.appendText(`\n\nInode net:[${s.inode}]${s.pid ? `, first pid ${s.pid}` : ''}`);
+    const tooltip = [
+      `${s.name} on ${this.host}`,
+      NAMESPACE_PURPOSE[s.kind],
+      explainSighting(s),
+      s.inode ? `Inode net:[${s.inode}]${s.pid ? `, first pid ${s.pid}` : ''}` : '',
+    ].filter(Boolean).join('\n\n');
     const named = !s.name.startsWith('net:[');
     return item(this, s.name, {
       description: `${seen}${this.ofRouter ? ' · this router' : ''}${s.nprocs ? ` · ${s.nprocs} proc${s.nprocs === 1 ? '' : 's'}` : ''}`,
-      tooltip: md,
+      tooltip,
       icon: s.kind === 'qrouter' || s.kind === 'snat' ? 'symbol-namespace' : s.kind === 'fip' ? 'globe' : s.kind === 'qdhcp' ? 'symbol-property' : 'symbol-misc',
       color: s.byIpNetns && s.byLsns ? undefined : 'descriptionForeground',
       contextValue: contextValue('netns', s.kind, { ipnetns: s.byIpNetns, lsns: s.byLsns, router: this.ofRouter, named }),
