@@ -1,3 +1,4 @@
+import { TroubleshooterError } from '../errors';
 import type { ComputeService, Hypervisor, NetworkAgent, ProviderCapacity, Server } from '../openstack/types';
 import { apiOutcome, HostRunner, notOk, ok, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
 import {
@@ -399,6 +400,9 @@ export async function gatherLiveMigration(api: CheckApi, ctx: GatherContext, req
     const s = await api.getServer(req.server, ctx.signal);
     server = { id: s.id, name: s.name, status: s.status, host: s.host, flavor: s.flavor, instanceName: s.instanceName, configDrive: s.raw.config_drive === 'True' || s.raw.config_drive === true };
     if (s.host) source = s.host;
+  }
+  if (!source) {
+    throw new TroubleshooterError('InvalidInput', req.server ? `The host of "${req.server}" is not visible: OS-EXT-SRV-ATTR:host needs an admin role.` : 'No source compute host given.');
   }
   const [services, hypervisors, agents] = await Promise.all([
     apiOutcome(ctx, 'list compute services', (sig) => api.listComputeServices(sig)),

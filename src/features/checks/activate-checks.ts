@@ -249,17 +249,24 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
         }
       },
     );
-    await announce(outcome, cloud);
+    announce(outcome, cloud);
     return outcome;
   }
 
-  async function announce(o: MigrationOutcome, cloud: string): Promise<void> {
+  /**
+   * Tells the user how it ended. The notification's buttons are handled when clicked: the command itself returns
+   * at once (a notification is never awaited, so scripts and tests get the outcome).
+   */
+  function announce(o: MigrationOutcome, cloud: string): void {
     const name = o.server.name;
     const secs = (o.durationMs / 1000).toFixed(1);
+    const handle = (p: Thenable<string | undefined>, act: (pick: string | undefined) => unknown) => {
+      p.then(act).then(undefined, (e: unknown) => logger.warn(`migration notification: ${e instanceof Error ? e.message : String(e)}`));
+    };
     if (o.ok && o.needsConfirm) {
-      const pick = await vscode.window.showInformationMessage(`"${name}" was migrated to ${o.toHost} in ${secs} s and waits in VERIFY_RESIZE.`, 'Confirm', 'Revert');
-      if (pick === 'Confirm') await confirmOrRevert('confirm', { serverId: o.server.id });
-      if (pick === 'Revert') await confirmOrRevert('revert', { serverId: o.server.id });
+      handle(vscode.window.showInformationMessage(`"${name}" was migrated to ${o.toHost} in ${secs} s and waits in VERIFY_RESIZE.`, 'Confirm', 'Revert'), (pick) =>
+        pick === 'Confirm' ? confirmOrRevert('confirm', { serverId: o.server.id }) : pick === 'Revert' ? confirmOrRevert('revert', { serverId: o.server.id }) : undefined,
+      );
       return;
     }
     if (o.ok) {
@@ -268,10 +275,15 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     }
     const reason = o.failure?.summary ?? 'unknown reason';
     logger.error(`${o.kind} of ${o.server.id} failed: ${reason}${o.failure?.traceback ? `\n${o.failure.traceback}` : ''}`);
-    const actions = ['Show Details', ...(o.requestId ?? o.failure?.requestId ? ['Open Correlated Logs'] : [])];
-    const pick = await vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions);
-    if (pick === 'Open Correlated Logs') await vscode.commands.executeCommand('openstack.logs.correlate', { requestId: o.requestId ?? o.failure?.requestId, cloud });
-    if (pick === 'Show Details') await showReports([failureReport(o)]);
+    const requestId = o.requestId ?? o.failure?.requestId;
+    const actions = ['Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
+    handle(vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
+      pick === 'Open Correlated Logs'
+        ? vscode.commands.executeCommand('openstack.logs.correlate', { requestId, cloud })
+        : pick === 'Show Details'
+          ? showReports([failureReport(o)])
+          : undefined,
+    );
   }
 
   async function confirmOrRevert(which: 'confirm' | 'revert', arg?: Arg) {

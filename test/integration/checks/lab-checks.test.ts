@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { main } from '../../../src/cli/main';
 import { checkApiOf, hostExecOf } from '../../../src/core/checks/adapters';
 import { cgroupsReport, gatherCgroups } from '../../../src/core/checks/cgroups';
 import { floatingIpReport, gatherFloatingIp } from '../../../src/core/checks/floating-ip';
@@ -177,5 +178,37 @@ describe('checks on the lab (integration)', function () {
         await client.compute.enableService(svc);
       }
     });
+  });
+});
+
+describe('check CLI on the lab (integration)', function () {
+  this.timeout(300_000);
+  const lab = labSsh();
+
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await main(args, {
+      out: (t) => (out += `${t}\n`),
+      err: (t) => (err += `${t}\n`),
+      env: { ...process.env, OS_CLIENT_CONFIG_FILE: lab.env.OS_CLIENT_CONFIG_FILE },
+    });
+    return { code, out, err };
+  }
+
+  it('exits 1 with a JSON report when a check fails, 0 when it passes (warnings allowed), 2 on usage errors', async () => {
+    const vx = await cli(['check', 'vxlan', '--cloud', 'lab', '--ssh-config', lab.configFile, '--json']);
+    assert.equal(vx.code, 1, vx.err);
+    const report = JSON.parse(vx.out) as CheckReport;
+    assert.equal(report.kind, 'vxlan');
+    assert.equal(report.status, 'fail');
+
+    const back = await cli(['check', 'live-migration', '--source', 'compute2', '--target', 'compute1', '--cloud', 'lab', '--ssh-config', lab.configFile]);
+    assert.equal(back.code, 0, back.out + back.err);
+    assert.match(back.out, /Live-migration readiness from "compute2" to "compute1": (PASS|WARN)/);
+    assert.match(back.out, /PASS {2}Migration transport \(qemu\+tcp, port 16509\)/);
+
+    assert.equal((await cli(['check', 'nonsense'])).code, 2);
+    assert.equal((await cli(['check', 'floating-ip'])).code, 2);
   });
 });
