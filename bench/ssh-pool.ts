@@ -1,10 +1,13 @@
 /**
  * 100 short sequential commands (`true`) to one lab host, three ways, in one run:
  *
- *   pool          run() through SshPool: one pooled ssh2 connection, a channel per command (watchdog included)
+ *   pool          run() through SshPool: one pooled ssh2 connection; short commands go to a shell worker (a
+ *                 long-lived remote sh, see src/core/remote/worker.ts), so no sshd session or login shell per command
  *   controlmaster OpenSSH `ssh host true` with ControlMaster=auto/ControlPersist (ControlPath in a temp dir):
  *                 a process start + a mux round trip per command
  *   plain         OpenSSH `ssh -F .lab/ssh/config host true`: a process, a TCP connection and a handshake each
+ *
+ *   (also recorded: the pool with shellWorkers 0, i.e. a channel per command, to show what a session costs)
  *
  * Each way gets one untimed warm-up call (the pool connects, the master starts), then N timed calls.
  * Two servers are measured:
@@ -43,26 +46,32 @@ async function timeN(n: number, one: () => Promise<unknown>): Promise<Way> {
   return { totalMs: Math.round(totalMs), perCommandMs: Math.round((totalMs / n) * 10) / 10 };
 }
 
-async function measure(n: number, configFile: string, alias: string, tmp: string) {
+async function measure(n: number, configFile: string, alias: string, tmp: string, sshdEnv = '') {
   const resolver = new SshConfigResolver({ configFile, env: {} });
   const pool = new SshPool({ resolve: (a) => resolver.resolve(a) });
   try {
     const poolWay = await timeN(n, () => run(pool, alias, textCommand(['true'])));
+    // for the record: the same pool with a channel (sshd session + login shell + watchdog) per command
+    const channelPool = new SshPool({ resolve: (a) => resolver.resolve(a), shellWorkers: 0 });
+    const channelWay = await timeN(n, () => run(channelPool, alias, textCommand(['true']))).finally(() => channelPool.dispose());
     const cm = ['-F', configFile, '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(tmp, 'cm-%C')}`, '-o', 'ControlPersist=120'];
     const cmWay = await timeN(n, () => exec('ssh', [...cm, alias, 'true']));
     await exec('ssh', [...cm, '-O', 'exit', alias]).catch(() => undefined);
     const plainWay = await timeN(n, () => exec('ssh', ['-F', configFile, alias, 'true']));
     // the remote login shell's own start (the part no client can avoid), measured on the host
     const shell = await run(pool, alias, textCommand(['sh', '-c',
-      'a=$(date +%s%N); env -i SSH_CLIENT="1 2 3" HOME="$HOME" PATH=/usr/bin:/bin "${SHELL:-/bin/sh}" -c true; b=$(date +%s%N); echo $(( (b - a) / 1000000 ))']));
+      `a=$(date +%s%N); env -i SSH_CLIENT="1 2 3" HOME="$HOME" PATH=/usr/bin:/bin ${sshdEnv} "\${SHELL:-/bin/sh}" -c true; b=$(date +%s%N); echo $(( (b - a) / 1000000 ))`]));
     return {
       pool: poolWay,
+      poolChannelPerCommand: channelWay,
       controlmaster: cmWay,
       plain: plainWay,
+      /** What every new SSH session pays on this host before the command runs (the user's login shell start). */
       remoteLoginShellStartMs: Number(shell.value.trim()),
       ratios: {
         controlmasterOverPool: Math.round((cmWay.totalMs / poolWay.totalMs) * 10) / 10,
         plainOverPool: Math.round((plainWay.totalMs / poolWay.totalMs) * 10) / 10,
+        controlmasterOverPoolChannelPerCommand: Math.round((cmWay.totalMs / channelWay.totalMs) * 10) / 10,
       },
     };
   } finally {
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
     writeFileSync(kh, `[198.18.0.11]:2292 ${key}\n`);
     const cfg = join(tmp, 'config');
     writeFileSync(cfg, readFileSync(labConfig, 'utf8') + `\nHost compute1-plainshell\n  HostName 198.18.0.11\n  Port 2292\n  User root\n  IdentityFile ${lab.LAB_SSH_KEY}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${kh}\n  StrictHostKeyChecking yes\n  BatchMode yes\n  LogLevel ERROR\n`);
-    const plainShell = await measure(n, cfg, 'compute1-plainshell', tmp);
+    const plainShell = await measure(n, cfg, 'compute1-plainshell', tmp, 'SHLVL=1');
     console.log('plain-shell sshd:', JSON.stringify(plainShell));
 
     const out = {

@@ -122,18 +122,28 @@ export class ShellWorker {
         resolve({ code, stdout: out, stderr: err, tooBig });
         this.onIdle?.(this);
       };
+      // stdout: chunks kept as they come; only a short tail window is searched for the end marker
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let tail: Buffer = Buffer.alloc(0);
       const onOut = (d: Buffer) => {
-        out = out.length === 0 ? d : Buffer.concat([out, d]);
-        const at = out.indexOf(endOut);
+        chunks.push(d);
+        total += d.length;
+        const window = tail.length ? Buffer.concat([tail, d]) : d;
+        const base = total - window.length;
+        const at = window.indexOf(endOut);
         if (at >= 0) {
-          const nl = out.indexOf(0x0a, at);
-          if (nl < 0) return;
-          code = Number(out.subarray(at + endOut.length, nl).toString('latin1'));
-          out = out.subarray(0, at);
+          const nl = window.indexOf(0x0a, at);
+          if (nl < 0) { tail = window; return; }
+          code = Number(window.subarray(at + endOut.length, nl).toString('latin1'));
+          out = Buffer.concat(chunks).subarray(0, base + at);
           finishIfDone();
-        } else if (out.length > maxOut + 64) {
-          tooBig = true;
-          abortJob(new TroubleshooterError('FileTooLarge', `Output of the command on "${target.alias}" is larger than ${Math.round(maxOut / 1048576)} MiB.`, { subject: target.alias }));
+        } else {
+          tail = window.subarray(Math.max(0, window.length - (endOut.length + 16)));
+          if (total > maxOut + 64) {
+            tooBig = true;
+            abortJob(new TroubleshooterError('FileTooLarge', `Output of the command on "${target.alias}" is larger than ${Math.round(maxOut / 1048576)} MiB.`, { subject: target.alias }));
+          }
         }
       };
       const onErr = (d: Buffer) => {
@@ -145,6 +155,7 @@ export class ShellWorker {
             err = err.replace(m[0], '');
           }
         }
+        if (pid !== undefined && err.length > 1_000_000) err = err.slice(-500_000); // keep the end (the reason)
         if (err.endsWith(endErr)) {
           err = err.slice(0, -endErr.length);
           errDone = true;
