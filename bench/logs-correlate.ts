@@ -37,7 +37,16 @@ const MATCHES_PER_HOST = 25;
 const env = labEnv();
 const sshConfig = env.LAB_SSH_CONFIG;
 
-function ssh(host: string, script: string, input?: string, ...args: string[]): Promise<string> {
+/** OpenSSH with one retry: under load the lab's sshd sometimes drops a session ("Broken pipe"). */
+async function ssh(host: string, script: string, input?: string, ...args: string[]): Promise<string> {
+  try {
+    return await sshOnce(host, script, input, ...args);
+  } catch {
+    return sshOnce(host, script, input, ...args);
+  }
+}
+
+function sshOnce(host: string, script: string, input?: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const quoted = ['sh', '-c', script, 'sh', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const child = spawn('ssh', ['-F', sshConfig, host, quoted], { stdio: ['pipe', 'pipe', 'pipe'] });
