@@ -9,13 +9,18 @@
  *                `changes-since` cost (only changed servers, no page re-read)
  *   memory       heap and RSS growth of holding every row (≈ what the extension host keeps), per server
  *   baseline     the raw API for the same first page (fetch + JSON.parse, no parsing into types), as a ratio
+ *   ext host     (unless --no-ext-host) the same journey inside code-server's real extension host, through the
+ *                Instances tree provider: first page, "Load all", rows and the extension host's heap and RSS
+ *                (test/extension/suite/explorer.test.ts records them; its `metric name: value` lines are read here)
  *
  * Targets (issue 7): first page < 0.5 s; all rows of 10,000 < 3 s (projected); a refresh with one page visible
  * re-reads one page only. Results: bench/results/explorer.json.
  *
  *   npx tsx bench/explorer.ts [--rounds 5]
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { serverPageFetcher } from '../src/core/explorer/fetchers';
 import { FIRST_PAGE_ROWS, PagedList } from '../src/core/explorer/paged-list';
@@ -42,6 +47,22 @@ function renderRows(servers: Server[]): number {
     }
   }
   return n;
+}
+
+/** Runs the Instances test of the extension-host suite and returns the metrics it printed. */
+async function extensionHostMetrics(): Promise<Record<string, number> | { error: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/runners/extension-host.ts', '--grep', 'explorer \\(lab\\) Instances'], {
+      cwd: repoRoot,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 900_000,
+    });
+    const out: Record<string, number> = {};
+    for (const m of stdout.matchAll(/^\s*metric (\w+): (\d+(?:\.\d+)?)$/gm)) out[m[1]] = Number(m[2]);
+    return out;
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
 }
 
 async function main(): Promise<void> {
@@ -122,6 +143,7 @@ async function main(): Promise<void> {
   const changed = (await client.compute.listServers({ allProjects: true, filters: { 'changes-since': since } })).data.length;
   const pollMs = performance.now() - tpoll;
   client.dispose();
+  const extHost = process.argv.includes('--no-ext-host') ? undefined : await extensionHostMetrics();
 
   const result = {
     date: new Date().toISOString(),
@@ -143,6 +165,7 @@ async function main(): Promise<void> {
     refreshRequestsWithOnePageLoaded: refreshRequests,
     pollRowsReturned: changed,
     memory: { heapBytesPerServer: Math.round(heapPerServer), projectedHeapMb10k: Number(((heapPerServer * 10_000) / 1048576).toFixed(1)), rssGrowthMbAllRows: Number(rssGrowthMb.toFixed(1)) },
+    extensionHost: extHost,
     targets: { firstPageMs: 500, allRows10kMs: 3000, refreshRequests: 1 },
     met: { firstPage: median(first) < 500, allRows10k: projected10k < 3000, refreshOnePageOnly: refreshRequests === 1 },
     note: servers < 2000 ? `Only ${servers} servers in the lab: seed it with "lab/lab seed-bulk 2000" (once) for the issue's measurement.` : undefined,

@@ -74,14 +74,25 @@ describe('explorer (lab)', function () {
     const t = ex.trees.instances;
     await vscode.commands.executeCommand('openstack.instances.groupBy', 'host');
     await vscode.commands.executeCommand('openstack.instances.refresh');
+    const heap0 = process.memoryUsage();
     const t0 = performance.now();
     let roots = await kids(t);
     recordMetric('explorerInstancesFirstPageMs', Math.round(performance.now() - t0));
+    recordMetric('explorerFirstPageRows', t.root!.loadedServers.length);
     const more = roots.find((n) => n.treeItem().contextValue === 'os.loadAll');
     if (more) {
+      const t1 = performance.now();
       await vscode.commands.executeCommand('openstack.explorer.loadAll', more);
       roots = await kids(t);
+      recordMetric('explorerAllRowsMs', Math.round(performance.now() - t0));
+      recordMetric('explorerLoadAllMs', Math.round(performance.now() - t1));
     }
+    const heap1 = process.memoryUsage();
+    recordMetric('explorerRows', t.root!.loadedServers.length);
+    recordMetric('explorerPages', t.root!.list!.pageCount);
+    recordMetric('extensionHostHeapMb', Math.round(heap1.heapUsed / 1048576));
+    recordMetric('extensionHostRssMb', Math.round(heap1.rss / 1048576));
+    recordMetric('explorerHeapGrowthMb', Math.round((heap1.heapUsed - heap0.heapUsed) / 1048576));
     const groups = roots.filter((n) => n.treeItem().contextValue === 'os.group.host');
     const seen = new Map<string, string>();
     for (const g of groups) {
