@@ -2,6 +2,7 @@ import { errorMessage, isCancelled, isTroubleshooterError } from '../core/errors
 import { redact, type Logger } from '../core/log';
 import type { CliCommand, CliIo } from './command';
 import { cliCommands } from './registry';
+import { version as packageVersion } from '../../package.json';
 
 const PROGRAM = 'openstack-troubleshooter';
 
@@ -44,7 +45,7 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return words.length === 0 ? 2 : 0;
   }
   if (words[0] === '--version') {
-    full.out(require('../../package.json').version);
+    full.out(packageVersion);
     return 0;
   }
   // Longest match first: "logs correlate" before "logs".
