@@ -318,7 +318,7 @@ export class SshPool {
       } catch (e) {
         // A dead connection, a timeout or a cancel is the caller's error; a login shell that cannot host a
         // worker (channel closed, connection fine) means: a channel per command on this connection.
-        if (signal?.aborted || conn.closed || !isTroubleshooterError(e, 'ConnectionLost')) throw e;
+        if (signal?.aborted || conn.closed || !(isTroubleshooterError(e, 'ConnectionLost') || isTroubleshooterError(e, 'Timeout'))) throw e;
         conn.workersBroken = true;
         this.log.warn(`ssh ${target.alias}: no shell worker (${e instanceof Error ? e.message : String(e)}); using a channel per command`);
         return undefined;

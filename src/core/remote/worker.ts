@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
+import { withDeadline } from '../deadline';
 import { cancelledError, TroubleshooterError } from '../errors';
 import { classifySshError } from './errors';
 import type { PooledConnection, SshPool } from './pool';
@@ -52,10 +53,17 @@ export class ShellWorker {
   static async open(pool: SshPool, target: SshTarget, signal: AbortSignal | undefined, idleMs: number): Promise<ShellWorker> {
     const { channel, connection } = await pool.exec(target, START, signal, { persistent: true });
     const w = new ShellWorker(connection, channel, idleMs);
-    // one probe job: is setsid there? (util-linux; present on every mainstream distribution)
-    const probe = await w.run('setsid true', pool, target, signal, 1024, false);
-    w.setsid = probe.code === 0;
-    return w;
+    // One probe job (is setsid there? util-linux has it everywhere), under its own deadline: a login shell that
+    // cannot host a worker (ForceCommand, restricted shell, chatty rc files) must not eat the caller's deadline.
+    try {
+      const probe = await withDeadline(`Starting a shell worker on "${target.alias}"`, Math.min(pool.operationTimeoutMs, 10_000), signal,
+        (sig) => w.run('setsid true', pool, target, sig, 1024, false));
+      w.setsid = probe.code === 0;
+      return w;
+    } catch (e) {
+      w.close();
+      throw e;
+    }
   }
 
   private markDead() {

@@ -139,4 +139,25 @@ describe('ssh faults (integration)', function () {
       server.close();
     }
   });
+
+  it('a login shell that cannot host a shell worker (ForceCommand): commands still run, one channel each', async () => {
+    const restricted = new OwnSshd('compute1', '198.18.0.11', 2293, [
+      `ForceCommand /bin/sh -c 'case "$SSH_ORIGINAL_COMMAND" in "exec sh") echo restricted >&2; sleep 60;; *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND";; esac'`,
+    ]);
+    await restricted.start();
+    try {
+      const k = labHostKey(lab.knownHosts, 'compute1');
+      const kh = join(tmp, 'kh-restricted');
+      writeFileSync(kh, `[198.18.0.11]:2293 ${k.type} ${k.b64}\n`);
+      const t = variant(target, { port: 2293, knownHostsFiles: [kh] }, 'restricted');
+      t.alias = 'restricted';
+      const { pool, logger } = newPool({ operationTimeoutMs: 3000 });
+      const first = await within(20_000, run(pool, t, textCommand(['echo', 'hi'])));
+      assert.equal(first.value?.value, 'hi\n');
+      assert.equal((await run(pool, t, textCommand(['echo', 'again']))).value, 'again\n');
+      assert.ok(logger.lines.some((l) => /restricted: no shell worker .*using a channel per command/.test(l)));
+    } finally {
+      restricted.stop();
+    }
+  });
 });
