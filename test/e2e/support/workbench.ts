@@ -154,12 +154,12 @@ function makeWorkbench(page: Page, server: CodeServer, session: BrowserSession, 
       await editor.waitFor({ timeout: 30_000 });
       await editor.locator('.view-lines').click();
       await page.keyboard.press('ControlOrMeta+A');
-      await page.evaluate(() => navigator.clipboard.writeText(''));
+      await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.writeText(''));
       await page.keyboard.press('ControlOrMeta+C');
       const deadline = Date.now() + 5_000;
       let text = '';
       while (!text && Date.now() < deadline) {
-        text = await page.evaluate(() => navigator.clipboard.readText());
+        text = await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText());
         if (!text) await page.waitForTimeout(100);
       }
       return text.replace(/\r\n/g, '\n');
@@ -201,6 +201,11 @@ function makeWorkbench(page: Page, server: CodeServer, session: BrowserSession, 
     },
   };
   return wb;
+}
+
+// What page.evaluate() callbacks use of the browser (this project's tsconfig has no DOM lib).
+interface BrowserGlobals {
+  navigator: { clipboard: { readText(): Promise<string>; writeText(text: string): Promise<void> } };
 }
 
 // A (scope-free) locator of the header of view `name`, usable in `has:` and below `.part.sidebar`.
