@@ -93,7 +93,9 @@ describe('checks (lab)', function () {
   }
 
   it('Check Live-Migration Readiness: compute1 → compute2 fails on the transport, shown in a read-only Markdown report', async () => {
-    const id = await labServer(`ext-chk-${Date.now().toString(36)}`, 'compute1');
+    // Any instance on compute1 will do (the lab seeds some); one is made when there is none.
+    const seeded = (await admin.compute.listServers({ allProjects: true, host: 'compute1' })).data.find((x) => x.status === 'ACTIVE');
+    const id = seeded?.id ?? (await labServer(`ext-chk-${Date.now().toString(36)}`, 'compute1'));
     const t0 = performance.now();
     const r = await vscode.commands.executeCommand<CheckResult>('openstack.check.liveMigration', { serverId: id, target: 'compute2' });
     recordMetric('checkLiveMigrationMs', Math.round(performance.now() - t0));

@@ -5,7 +5,7 @@ import { cgroupsReport, gatherCgroups } from '../../../src/core/checks/cgroups';
 import { floatingIpReport, gatherFloatingIp } from '../../../src/core/checks/floating-ip';
 import { gatherContext } from '../../../src/core/checks/gather';
 import { gatherLiveMigration, liveMigrationReport } from '../../../src/core/checks/live-migration';
-import { startLiveMigration, watchMigration, type MigrationProgress } from '../../../src/core/checks/migrate';
+import { startColdMigration, startLiveMigration, watchMigration, type MigrationProgress } from '../../../src/core/checks/migrate';
 import { gatherMysql, mysqlReport } from '../../../src/core/checks/mysql-limits';
 import { renderMarkdown } from '../../../src/core/checks/report';
 import type { CheckReport } from '../../../src/core/checks/types';
@@ -155,6 +155,26 @@ describe('checks on the lab (integration)', function () {
       assert.equal(out.toHost, 'compute2');
       assert.equal(out.migration?.status, 'completed');
       assert.ok(seen.length >= 1);
+    });
+
+    it('a cold migration ends in VERIFY_RESIZE (needs confirmation) and confirms', async () => {
+      const s = await createServer(client, uniqueName('chk-cold'), 'compute1');
+      serverId = s.id;
+      const api = checkApiOf(client);
+      const ctrl = new AbortController();
+      const { requestId, startedAt } = await startColdMigration(api, s.id, 'compute2', ctrl.signal);
+      const out = await watchMigration(api, s.id, { kind: 'migration', requestId, startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
+      assert.equal(out.ok, true, out.failure?.summary);
+      assert.equal(out.needsConfirm, true);
+      assert.equal(out.server.status, 'VERIFY_RESIZE');
+      assert.equal(out.toHost, 'compute2');
+      assert.equal(out.migration?.status, 'finished');
+      await api.confirmResize(s.id, ctrl.signal);
+      const end = Date.now() + 60_000;
+      while ((await client.compute.getServer(s.id)).data.status !== 'ACTIVE') {
+        assert.ok(Date.now() < end, 'ACTIVE after confirming');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     });
 
     it('a live migration to a disabled compute service fails, and the reason comes from the instance-action events (service re-enabled after)', async () => {
