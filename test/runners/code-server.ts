@@ -4,7 +4,7 @@
 // Used by the extension-host runner (test/runners/extension-host.ts), the e2e helper
 // (test/e2e/support/workbench.ts) and the demo (scripts/start.sh).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -51,10 +51,24 @@ export function labSettings(): Record<string, unknown> {
 
 /** A fresh folder `.run/<kind>-<id>` (short: code-server puts unix sockets in TMPDIR, max 107 chars). */
 export function newRunDir(kind: string): string {
+  pruneRunDirs(kind);
   const id = Date.now().toString(36) + Math.random().toString(36).slice(2, 5);
   const dir = join(repoRoot, '.run', `${kind}-${id}`);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Folders kept after failures pile up: keep the newest `keep` of a kind, and anything from the last hour. */
+function pruneRunDirs(kind: string, keep = 5): void {
+  const root = join(repoRoot, '.run');
+  if (!existsSync(root)) return;
+  const old = readdirSync(root)
+    .filter((d) => d.startsWith(`${kind}-`))
+    .map((d) => ({ d, t: statSync(join(root, d)).mtimeMs }))
+    .sort((a, b) => b.t - a.t)
+    .slice(keep)
+    .filter((x) => Date.now() - x.t > 3600_000);
+  for (const { d } of old) rmSync(join(root, d), { recursive: true, force: true });
 }
 
 /**
