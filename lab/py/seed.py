@@ -52,7 +52,7 @@ def neutron(conn, method, path, **kw):
     return _call(conn.network, method, path, **kw)
 
 
-def wait_server(conn, sid, want=("ACTIVE",), timeout=180):
+def wait_server(conn, sid, want=("ACTIVE",), timeout=900):
     end = time.time() + timeout
     while time.time() < end:
         s = nova(conn, "get", f"/servers/{sid}")["server"]
@@ -136,7 +136,7 @@ def live_migrate(sid, host, expect_ok=True):
     before = {m["id"] for m in nova(admin, "get", f"/os-migrations?instance_uuid={sid}")["migrations"]}
     nova(admin, "post", f"/servers/{sid}/action",
          json={"os-migrateLive": {"host": host, "block_migration": "auto"}})
-    end = time.time() + 120
+    end = time.time() + 900  # generous: other users of the lab may keep the computes busy
     while time.time() < end:
         migs = [m for m in nova(admin, "get", f"/os-migrations?instance_uuid={sid}")["migrations"]
                 if m["id"] not in before]
