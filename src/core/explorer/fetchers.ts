@@ -56,3 +56,22 @@ export function neutronPageFetcher<T extends { id: string }>(client: OpenStackCl
   return (marker, limit, signal) =>
     firstPage(client.network.client.pages(`/${resource}`, resource, `${resource}_links`, parse, { query: marker ? { marker } : {}, limit, maxPages: 1, signal }));
 }
+
+/**
+ * Project names for grouping by project: all projects for admins (Keystone `GET /v3/projects`), else the token's
+ * own project. Best effort: an empty map when Keystone refuses (the view then shows project ids).
+ */
+export async function projectNames(client: OpenStackClient, signal?: AbortSignal): Promise<Record<string, string>> {
+  const own: Record<string, string> = {};
+  const t = client.tokenInfo;
+  if (t.projectId && t.projectName) own[t.projectId] = t.projectName;
+  if (!client.isAdmin) return own;
+  try {
+    const res = await client.identity.client.get('/projects', { signal });
+    const list = (res.body as { projects?: { id?: unknown; name?: unknown }[] }).projects ?? [];
+    for (const p of list) if (typeof p.id === 'string' && typeof p.name === 'string') own[p.id] = p.name;
+  } catch (e) {
+    if (isTroubleshooterError(e, 'Cancelled')) throw e;
+  }
+  return own;
+}

@@ -2,7 +2,7 @@
 // (marker paging equals the full list, refresh reads only loaded pages), hypervisors joined with services and
 // capacity from Placement, and a member (non-admin) project that sees its own instances and no admin fields.
 import { strict as assert } from 'node:assert';
-import { hypervisorPageFetcher, serverPageFetcher } from '../../../src/core/explorer/fetchers';
+import { hypervisorPageFetcher, projectNames, serverPageFetcher } from '../../../src/core/explorer/fetchers';
 import { capacityFromPlacement, computeServiceOf, hypervisorStatsInApi, serviceHealth } from '../../../src/core/explorer/hypervisors';
 import { PagedList } from '../../../src/core/explorer/paged-list';
 import { groupServers, novaFilterQuery } from '../../../src/core/explorer/servers';
@@ -77,6 +77,18 @@ describe('explorer lists (lab APIs)', function () {
     assert.ok(found.every((s) => s.addresses.some((a) => a.addr === target.addresses[0].addr)), 'and only servers with that address');
     const byId = await new PagedList<Server>((s) => s.id, serverPageFetcher(admin, { allProjects: true, query: novaFilterQuery(target.id)!.query }), 50).loadMore();
     assert.deepEqual(byId.map((s) => s.id), [target.id]);
+  });
+
+  it('groups by project with the names Keystone gives (admin: every project; member: its own)', async () => {
+    const names = await projectNames(admin);
+    const servers = (await admin.compute.listServers({ allProjects: true })).data;
+    const groups = groupServers(servers, 'project', names);
+    for (const g of groups) {
+      assert.ok(names[g.key], `project ${g.key} has a name`);
+      assert.equal(g.label, `${names[g.key]} (${g.key})`);
+    }
+    assert.ok(Object.values(names).includes('demo') && Object.values(names).includes('admin'));
+    assert.deepEqual(Object.values(await projectNames(demo)), ['demo']);
   });
 
   it('hypervisors: each joined with its nova-compute service; capacity from Placement at ≥2.88 equals Placement\'s own numbers', async () => {

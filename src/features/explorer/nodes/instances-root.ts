@@ -1,4 +1,4 @@
-import { serverPageFetcher } from '../../../core/explorer/fetchers';
+import { projectNames, serverPageFetcher } from '../../../core/explorer/fetchers';
 import { NOVA_PAGE_LIMIT } from '../../../core/openstack/compute';
 import { FIRST_PAGE_ROWS, PagedList } from '../../../core/explorer/paged-list';
 import { groupServers, isTransitional, novaFilterQuery, type GroupBy } from '../../../core/explorer/servers';
@@ -66,8 +66,12 @@ export class InstancesRoot extends RootNode {
       const first = await this.list.loadMore(ctx.signal);
       this.noteSince(first);
     }
+    if (this.groupBy === 'project' && !this.projects) this.projects = await projectNames(ctx.client, ctx.signal);
     return this.render(ctx);
   }
+
+  /** Project id → name (grouping by project), read once per view. */
+  private projects: Record<string, string> | undefined;
 
   render(ctx: Pick<NodeContext, 'client'>): ExplorerNode[] {
     const list = this.list!;
@@ -95,7 +99,7 @@ export class InstancesRoot extends RootNode {
       out.push(...servers.map((s) => this.nodeOf(s)));
     } else {
       const seen = new Set<string>();
-      for (const g of groupServers(servers, by)) {
+      for (const g of groupServers(servers, by, this.projects ?? {})) {
         const id = `${this.cloud}/group/${by}/${g.key}`;
         seen.add(id);
         let node = this.groups.get(id);
