@@ -14,12 +14,18 @@
  * and our side's peak RSS (process maxRSS, and the RSS sampled during `ours`).
  *
  * Writes bench/results/logs-correlate.json.   BENCH_LOG_MB=64 npx tsx bench/logs-correlate.ts
+ *
+ * `--local` (no lab needed): the same four "hosts" as folders on this machine (<tmp>/<host>/var/log/bench), searched
+ * through LocalHostRunner (offline mode: the same search script, no SSH); baselines are local greps. It isolates
+ * the cost of our side (script, parsing, merge) from SSH. Writes bench/results/logs-correlate-local.json.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { correlate } from '../src/core/logs/correlate';
+import { offlineHosts } from '../src/core/logs/offline';
 import { PoolHostRunner } from '../src/core/logs/pool-host-runner';
 import { SshPool } from '../src/core/remote/pool';
 import { SshConfigResolver } from '../src/core/remote/ssh-config';
@@ -34,7 +40,8 @@ const DIR = '/var/log/bench';
 const FILE = `${DIR}/nova-compute.log`;
 const MATCHES_PER_HOST = 25;
 
-const env = labEnv();
+const LOCAL = process.argv.includes('--local');
+const env = LOCAL ? {} as Record<string, string> : labEnv();
 const sshConfig = env.LAB_SSH_CONFIG;
 
 /** OpenSSH with one retry: under load the lab's sshd sometimes drops a session ("Broken pipe"). */
@@ -188,7 +195,67 @@ async function main() {
   }
 }
 
-main().then(
+/** --local: folders instead of hosts, local processes instead of ssh. */
+async function mainLocal() {
+  const root = mkdtempSync(join(tmpdir(), 'ost-bench-logs-'));
+  const text = seed();
+  const bytes = MB * 1024 * 1024;
+  const avgLine = text.length / text.split('\n').length;
+  const every = Math.max(10, Math.floor(bytes / avgLine / MATCHES_PER_HOST));
+  const files = HOSTS.map((h) => join(root, h, 'var', 'log', 'bench', 'nova-compute.log'));
+  const local = (script: string, input: string | undefined, ...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn('sh', ['-c', script, 'sh', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+      child.stdin.end(input ?? '');
+    });
+  try {
+    console.log(`generating ${MB} MiB per host folder under ${root}…`);
+    const [genMs] = await timed(() =>
+      Promise.all(HOSTS.map((h) => local(GENERATE.replace(/\/var\/log\/bench/g, join(root, h, 'var', 'log', 'bench')), text, String(bytes), KEY, String(every)))),
+    );
+    console.log(`generated in ${(genMs / 1000).toFixed(1)} s`);
+    const grepOne = async (f: string) => Number((await local(TIMED_GREP, undefined, KEY, f)).trim());
+    await Promise.all(files.map(grepOne));
+    const results = { ours: [] as number[], grepMax: [] as number[], grepPar: [] as number[], grepSeq: [] as number[] };
+    let rssPeak = 0;
+    let entries = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const each: number[] = [];
+      for (const f of files) each.push(await grepOne(f));
+      results.grepMax.push(Math.max(...each));
+      results.grepSeq.push(each.reduce((a, b) => a + b, 0));
+      const [parMs] = await timed(() => Promise.all(files.map(grepOne)));
+      results.grepPar.push(parMs);
+      const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+      const [ms, r] = await timed(() => correlate([{ kind: 'request', value: KEY }], offlineHosts(root), { settings: { dirs: ['/var/log/bench'] } }));
+      clearInterval(sampler);
+      entries = r.entries.length;
+      results.ours.push(ms);
+      console.log(`run ${run + 1}: ours ${ms.toFixed(0)} ms, grep slowest ${Math.max(...each)} ms, 4 greps in parallel ${parMs.toFixed(0)} ms, sequential ${results.grepSeq.at(-1)} ms`);
+    }
+    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof results, number>;
+    const out = {
+      benchmark: 'logs-correlate --local',
+      date: new Date().toISOString(),
+      machine: { cores: (await exec('nproc')).stdout.trim(), note: 'four folders on one machine, no SSH: our side (search script, parse, merge) against plain grep' },
+      input: { hosts: HOSTS, mibPerHost: MB, matchesPerHost: MATCHES_PER_HOST, entriesFound: entries, runs: RUNS },
+      medianMs: m,
+      ratios: { oursVsSlowestGrep: +(m.ours / m.grepMax).toFixed(2), oursVsParallelGreps: +(m.ours / m.grepPar).toFixed(2), oursVsSequentialGreps: +(m.ours / m.grepSeq).toFixed(2) },
+      peakRssMiB: { sampledDuringOurs: Math.round(rssPeak / 1048576), processMaxRss: Math.round(process.resourceUsage().maxRSS / 1024) },
+      allRunsMs: results,
+    };
+    mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(repoRoot, 'bench', 'results', 'logs-correlate-local.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log(JSON.stringify({ medianMs: out.medianMs, ratios: out.ratios, peakRssMiB: out.peakRssMiB }, null, 2));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+(LOCAL ? mainLocal() : main()).then(
   () => process.exit(0),
   (e: unknown) => {
     console.error(e);
