@@ -127,7 +127,7 @@ export class ServiceClient {
       const nq = new URL(next, this.url(path)).searchParams;
       const marker = nq.get('marker') ?? '';
       if (seen.has(marker)) {
-        throw new TroubleshooterError('HttpError', `${this.displayName}: the ${key} list repeats the marker "${marker}"; stopped paging.`);
+        throw new TroubleshooterError('Conflict', `${this.displayName}: the ${key} list changed while it was paged (marker "${marker}" came back); list again.`, { subject: marker });
       }
       seen.add(marker);
       if (o.maxPages !== undefined && n + 1 >= o.maxPages) return;
