@@ -78,7 +78,9 @@ export function groupServers(servers: Server[], by: Exclude<GroupBy, 'none'>, pr
     if (!g) groups.set(key, (g = { key, label, servers: [] }));
     g.servers.push(s);
   }
-  const list = [...groups.values()].sort((a, b) => a.label.localeCompare(b.label));
+  // Explanatory groups ("(not scheduled)", "(host hidden)") after the real ones.
+  const special = (g: ServerGroup) => (g.label.startsWith('(') ? 1 : 0);
+  const list = [...groups.values()].sort((a, b) => special(a) - special(b) || a.label.localeCompare(b.label));
   for (const g of list) g.servers.sort(compareServers);
   return list;
 }

@@ -112,7 +112,7 @@ describe('explorer core: instances', () => {
       fakeServer(0, { host: 'compute1', projectId: 'p1', status: 'ACTIVE' }),
     ];
     assert.deepEqual(groupServers(servers, 'host').map((g) => [g.label, g.servers.map((s) => s.name)]), [
-      ['(not scheduled)', ['vm-3']], ['compute1', ['vm-0', 'vm-2']], ['compute2', ['vm-1']],
+      ['compute1', ['vm-0', 'vm-2']], ['compute2', ['vm-1']], ['(not scheduled)', ['vm-3']],
     ]);
     assert.deepEqual(groupServers(servers, 'project', { p1: 'admin' }).map((g) => g.label), ['admin (p1)', 'p2']);
     assert.deepEqual(groupServers(servers, 'status').map((g) => g.key), ['ACTIVE', 'BUILD', 'ERROR']);

@@ -39,7 +39,7 @@ export class FloatingIpNode extends ExplorerNode {
         /* name only */
       }
     }
-    out.push(new DetailNode(`${base}/router`, 'Router', `${routerName}${f.routerId && routerName !== f.routerId ? ` (${f.routerId})` : ''}`, { icon: 'router' }));
+    out.push(new DetailNode(`${base}/router`, 'Router', `${routerName}${f.routerId && routerName !== f.routerId ? ` (${f.routerId})` : ''}`, { icon: 'arrow-swap' }));
     const pd = f.portDetails;
     const isServer = pd?.deviceOwner?.startsWith('compute:') && pd.deviceId;
     out.push(new DetailNode(`${base}/fixed`, 'Fixed IP', `${f.fixedIpAddress} · port ${f.portId}`, {

@@ -116,7 +116,7 @@ export class InstanceNode extends ExplorerNode {
           const { data } = await c.client.compute.listServerMigrations(s.id, { signal: c.signal });
           if (!data.length) return [new PlaceholderNode(`${base}/migrations/none`, 'None in progress', 'Nova lists only running live migrations here (GET /servers/{id}/migrations).')];
           return data.map((m) => new ServerMigrationNode(`${base}/migration/${m.id}`, m));
-        }, { icon: 'arrow-swap', expanded: s.status === 'MIGRATING' }),
+        }, { icon: 'send', expanded: s.status === 'MIGRATING' }),
       );
     }
     return out;

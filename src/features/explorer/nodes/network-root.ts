@@ -47,7 +47,7 @@ export class NetworkRoot extends RootNode {
           return new RouterNode(this.cloud, r, backend);
         },
         () => new PlaceholderNode(`${this.id}/routers/empty`, 'No routers', client.isAdmin ? 'The cloud has no routers.' : 'This project has no routers.'),
-        { icon: 'router', tooltip: 'Routers → the L3 agents hosting them → the namespaces on those hosts.' },
+        { icon: 'arrow-swap', tooltip: 'Routers → the L3 agents hosting them → the namespaces on those hosts.' },
       );
       this.floatingIps = new PagedFolderNode<FloatingIp>(
         `${this.id}/floatingips`, 'Floating IPs',

@@ -19,7 +19,7 @@ export class RouterNode extends ExplorerNode {
       collapsible: true,
       description: routerDescription(r),
       tooltip: `Router ${r.id}${r.name ? ` "${r.name}"` : ''}\nStatus: ${r.status ?? '?'}${r.ha !== undefined ? `\nHA: ${r.ha}` : ''}${r.distributed !== undefined ? `\nDistributed (DVR): ${r.distributed}` : ''}${r.externalGatewayInfo ? `\nExternal network: ${r.externalGatewayInfo.networkId}\nGateway IPs: ${r.externalGatewayInfo.externalFixedIps.map((f) => f.ipAddress).join(', ')}` : '\nNo external gateway'}`,
-      icon: 'router',
+      icon: 'arrow-swap',
       color: r.status === 'ACTIVE' ? undefined : 'editorWarning.foreground',
       contextValue: routerContextValue(r),
     });
