@@ -101,15 +101,16 @@ export class SftpFileSystemProvider implements vscode.FileSystemProvider {
     const { host, path } = parseSftpUri(uri);
     const key = uri.toString();
     let expected: FileVersion | null | undefined = this.versions.get(key);
-    if (!expected) {
-      // Not read through us (Save As, a new file): decide from the host's current state.
+    if (!expected || !options.overwrite || !options.create) {
+      // Not read through us (Save As, a new file), or flags to honour: decide from the host's current state.
       const exists = await this.files().stat(host, path).then(() => true, (e) => {
         if (isTroubleshooterError(e, 'NotFound')) return false;
         throw toFileSystemError(e, uri);
       });
       if (exists && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
       if (!exists && !options.create) throw vscode.FileSystemError.FileNotFound(uri);
-      expected = exists ? undefined : null; // overwrite confirmed by the user in the workbench
+      if (!exists) expected = null;
+      else if (!expected) expected = undefined; // overwrite confirmed by the user in the workbench
     }
     const r = await this.call(uri, () => this.files().write(host, path, Buffer.from(content), { expected }));
     this.versions.set(key, r.version);

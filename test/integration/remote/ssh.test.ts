@@ -235,9 +235,12 @@ describe('ssh to the lab hosts (integration)', function () {
         },
       });
       done.catch(() => undefined); // asserted below
-      await new Promise((r) => setTimeout(r, 500));
-      const running = await run(pool, 'compute1', { ...textCommand(['pgrep', '-f', `^tail -n \\+1 -F ${file}`]), okExitCodes: [0, 1] });
-      assert.match(running.stdout, /\d+/, 'tail runs while streaming');
+      let running = '';
+      for (let i = 0; i < 50 && !running; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        running = (await run(pool, 'compute1', { ...textCommand(['pgrep', '-f', `^tail -n \\+1 -F ${file}`]), okExitCodes: [0, 1] })).stdout;
+      }
+      assert.match(running, /\d+/, 'tail runs while streaming');
       await run(pool, 'compute1', textCommand(['sh', '-c', `echo three >> ${file}`]));
       await assert.rejects(done, (e) => isCancelled(e));
       assert.deepEqual(got, ['one', 'two', 'three']);
