@@ -166,4 +166,23 @@ describe('logs: correlation across the lab hosts (integration)', function () {
     const ps = await compute1.runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
     assert.ok(!/tail -v -F/.test(ps.stdout), `tail still runs on compute1:\n${ps.stdout}`);
   });
+
+  it('follow over the OpenSSH fallback: stopping ends the remote tail too (stdin watchdog)', async () => {
+    const ctrl = new AbortController();
+    const runner = new SshCliHostRunner('compute1', sshConfig);
+    const following = new Promise<void>((resolve, reject) => {
+      followLogs([{ runner }], [{ kind: 'request', value: migrationRequest }], {
+        signal: ctrl.signal,
+        onEntries: () => {},
+        onEvent: (e) => e.type === 'following' && resolve(),
+      }).catch(reject);
+    });
+    await following;
+    const during = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
+    assert.match(during.stdout, /tail -v -F -n 0 -- \/var\/log\/nova\/nova-compute\.log/);
+    ctrl.abort();
+    await sleep(1500);
+    const after = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
+    assert.ok(!/tail -v -F/.test(after.stdout), `tail still runs on compute1:\n${after.stdout}`);
+  });
 });
