@@ -87,13 +87,6 @@ async function openEditor(uri: vscode.Uri): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc, { preview: false });
 }
 
-/** Opens a document and re-reads it from its file system (VS Code keeps closed documents' models a while). */
-async function openEditorFresh(uri: vscode.Uri): Promise<vscode.TextEditor> {
-  const editor = await openEditor(uri);
-  await vscode.commands.executeCommand('workbench.action.files.revert');
-  return editor;
-}
-
 /** Shows the document and reverts it from its file system (re-reads the host's file for openstack-sftp:). */
 async function revert(doc: vscode.TextDocument): Promise<void> {
   await vscode.window.showTextDocument(doc, { preview: false });
@@ -106,9 +99,26 @@ async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
 
+/**
+ * code-server defaults to files.autoSave "afterDelay": an edit would be saved a second later on its own. These
+ * tests save when the user would press Ctrl+S, so auto save is off while they run (and restored afterwards).
+ */
+function autoSaveOff(): void {
+  let previous: unknown;
+  before(async () => {
+    const files = vscode.workspace.getConfiguration('files');
+    previous = files.inspect('autoSave')?.globalValue;
+    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.workspace.getConfiguration('files').update('autoSave', previous, vscode.ConfigurationTarget.Global);
+  });
+}
+
 describe('config doctor in the editor', function () {
   this.timeout(120_000);
   let dir: string;
+  autoSaveOff();
 
   const LIBVIRTD = [
     'listen_tls = 0', //                 0
@@ -254,6 +264,7 @@ describe('config doctor on a lab host over openstack-sftp://', function () {
   let original: string;
   let existing: string[];
   const uri = vscode.Uri.from({ scheme: 'openstack-sftp', authority: host, path });
+  autoSaveOff();
 
   const cat = () => ssh(env.LAB_SSH_CONFIG, host, `cat ${path}`);
   const listDir = async () => (await ssh(env.LAB_SSH_CONFIG, host, 'ls -1 /etc/libvirt')).split('\n').filter(Boolean);
@@ -261,10 +272,12 @@ describe('config doctor on a lab host over openstack-sftp://', function () {
   /** Puts compute2 back as it was: the original content, no backups of ours, libvirtd restarted on it. */
   async function restore(): Promise<void> {
     await closeAll();
-    if ((await cat()) !== original) await ssh(env.LAB_SSH_CONFIG, host, `cat > ${path}`, original);
+    const changed = (await cat()) !== original;
+    if (changed) await ssh(env.LAB_SSH_CONFIG, host, `cat > ${path}`, original);
     const extra = (await listDir()).filter((n) => !existing.includes(n) && n.startsWith('libvirtd.conf.bak-'));
     if (extra.length) await ssh(env.LAB_SSH_CONFIG, host, `rm -f -- ${extra.map((n) => `/etc/libvirt/${n}`).join(' ')}`);
-    await ssh(env.LAB_SSH_CONFIG, host, 'lab-service restart libvirtd');
+    // Written files are newer than libvirtd's start ("changed but not yet applied"): restart it as the lab had it.
+    if (changed || extra.length) await ssh(env.LAB_SSH_CONFIG, host, 'lab-service restart libvirtd');
   }
 
   before(async function () {
@@ -284,7 +297,7 @@ describe('config doctor on a lab host over openstack-sftp://', function () {
 
   it('compute2 libvirtd.conf: libvirt/tcp-disabled is shown, the preferred fix applied and saved; the host has the fix and a backup beside it', async () => {
     const t0 = performance.now();
-    const editor = await openEditorFresh(uri);
+    const editor = await openEditor(uri);
     assert.equal(editor.document.getText(), original, 'the editor shows the host file');
     const tcp = await until(`libvirt/tcp-disabled on ${uri.toString(true)} (have ${summary(uri)})`, 60_000, () => find(uri, 'libvirt/tcp-disabled'));
     recordMetric('configDoctorRemoteFirstDiagnosticsMs', Math.round(performance.now() - t0));
@@ -317,30 +330,42 @@ describe('config doctor on a lab host over openstack-sftp://', function () {
   });
 
   it('a file changed on the host between open and save: the save is refused (FileChanged) and the host keeps its change', async () => {
-    const editor = await openEditorFresh(uri);
-    assert.equal(editor.document.getText(), original, 'the editor shows the host file');
-    assert.ok(await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited in VS Code\n')));
+    // A copy of compute2's libvirtd.conf in a folder of its own: a document URI no earlier test opened, and the
+    // real file is not touched.
+    const dir = `/tmp/ost-conflict-${Date.now().toString(36)}`;
+    const file = `${dir}/libvirtd.conf`;
+    const copy = vscode.Uri.from({ scheme: 'openstack-sftp', authority: host, path: file });
+    await ssh(env.LAB_SSH_CONFIG, host, `mkdir -p ${dir} && cp -p ${path} ${file}`);
+    try {
+      const editor = await openEditor(copy);
+      assert.equal(editor.document.getText(), original, 'the editor shows the host file');
+      await until(`libvirt/tcp-disabled on the copy (have ${summary(copy)})`, 60_000, () => find(copy, 'libvirt/tcp-disabled'));
+      assert.ok(await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited in VS Code\n')));
 
-    // Someone else edits the file on compute2: same size and the same mtime second, so only the content tells
-    // (VS Code's own check compares mtime and size; the provider also compares the content hash).
-    const changedOnHost = original.replace(/listen_tcp\s*=\s*0/, (m) => m.replace('0', '9'));
-    assert.notEqual(changedOnHost, original);
-    await ssh(env.LAB_SSH_CONFIG, host, `t=$(stat -c %Y ${path}) && cat > ${path} && touch -d @$t ${path}`, changedOnHost);
+      // Someone else edits the file on compute2: same size and the same mtime second, so only the content tells
+      // (VS Code's own check compares mtime and size; the provider also compares the content hash).
+      const changedOnHost = original.replace(/^listen_tcp\s*=\s*0/m, (m) => m.replace('0', '9'));
+      assert.notEqual(changedOnHost, original);
+      await ssh(env.LAB_SSH_CONFIG, host, `t=$(stat -c %Y ${file}) && cat > ${file} && touch -d @$t ${file}`, changedOnHost);
 
-    const saved = await editor.document.save();
-    assert.equal(saved, false, 'the save is refused');
-    assert.equal(editor.document.isDirty, true, 'the edit stays in the editor');
-    assert.equal(await cat(), changedOnHost, "the host keeps the other person's change");
-    assert.deepEqual((await listDir()).filter((n) => !existing.includes(n)), [], 'nothing was written, not even a backup');
+      const saved = await editor.document.save();
+      assert.equal(saved, false, 'the save is refused');
+      assert.equal(editor.document.isDirty, true, 'the edit stays in the editor');
+      assert.equal(await ssh(env.LAB_SSH_CONFIG, host, `cat ${file}`), changedOnHost, "the host keeps the other person's change");
+      assert.equal(await ssh(env.LAB_SSH_CONFIG, host, `ls -A ${dir}`), 'libvirtd.conf\n', 'nothing was written, not even a backup');
 
-    // What the user is told (the same error the workbench shows in its "Failed to save" notification).
-    await assert.rejects(
-      Promise.resolve(vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(editor.document.getText()))),
-      (e: Error) => {
-        assert.match(e.message, /"\/etc\/libvirt\/libvirtd\.conf" on "compute2" changed since it was read \(content differs\); reload it before saving\./);
-        return true;
-      },
-    );
-    assert.equal(await cat(), changedOnHost);
+      // What the user is told (the error the workbench shows in its "Failed to save" notification).
+      await assert.rejects(
+        Promise.resolve(vscode.workspace.fs.writeFile(copy, new TextEncoder().encode(editor.document.getText()))),
+        (e: Error) => {
+          assert.match(e.message, new RegExp(`"${file}" on "compute2" changed since it was read \\(content differs\\); reload it before saving\\.`));
+          return true;
+        },
+      );
+      assert.equal(await ssh(env.LAB_SSH_CONFIG, host, `cat ${file}`), changedOnHost);
+    } finally {
+      await closeAll();
+      await ssh(env.LAB_SSH_CONFIG, host, `rm -rf -- ${dir}`);
+    }
   });
 });
