@@ -29,7 +29,7 @@ describe('e2e: cloud explorer (lab)', function () {
     server = servers.find((s) => s.status === 'ACTIVE' && s.host)!;
     fip = (await client.network.listFloatingIps()).data.find((f) => f.routerId && f.fixedIpAddress)!;
     router = (await client.network.getRouter(fip.routerId!)).data;
-    wb = await openWorkbench({ lab: true, settings: { 'openstack.cloud': 'lab', 'openstack.explorer.groupBy': 'host' }, viewport: { width: 1600, height: 1000 } });
+    wb = await openWorkbench({ vsix: process.env.OST_E2E_VSIX || undefined, lab: true, settings: { 'openstack.cloud': 'lab', 'openstack.explorer.groupBy': 'host' }, viewport: { width: 1600, height: 1000 } });
   });
   after(async function () {
     client?.dispose();

@@ -9,8 +9,6 @@ import { InstanceNode } from './instance';
 import { InstanceGroupNode } from './instance-group';
 import { DetailNode, ExplorerNode, LoadMoreNode, PlaceholderNode, type NodeContext } from './node';
 
-/** How many transitional instances one fast poll refreshes (GET /servers/{id} each). */
-const MAX_TRANSITIONAL_PER_POLL = 25;
 
 
 /**
@@ -161,22 +159,13 @@ export class InstancesRoot extends RootNode {
     this.applyToNodes(ctx, updated, added.length > 0 || deleted.some((id) => have.has(id)));
   }
 
-  /** Fast poll: GET each transitional server that is loaded (bounded). */
+  /**
+   * Fast poll while some loaded server is in a transitional state: the same single `changes-since` request as the
+   * slow poll (one request however many servers are building or migrating), so a bulk boot does not become a
+   * storm of GET /servers/{id}.
+   */
   override async pollTransitional(ctx: NodeContext): Promise<void> {
-    const list = this.list;
-    if (!list) return;
-    const moving = list.items.filter(isTransitional).slice(0, MAX_TRANSITIONAL_PER_POLL);
-    if (!moving.length) return;
-    const results = await Promise.allSettled(moving.map((s) => ctx.client.compute.getServer(s.id, { signal: ctx.signal })));
-    const updated: Server[] = [];
-    const gone: string[] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') updated.push(r.value.data);
-      else if (/not found|404/i.test(String((r.reason as Error)?.message))) gone.push(moving[i].id);
-    });
-    list.applyUpdates(updated, gone);
-    this.noteSince(updated);
-    this.applyToNodes(ctx, updated, gone.length > 0);
+    await this.poll(ctx);
   }
 
   override hasTransitional(): boolean {
