@@ -31,6 +31,8 @@ const newer = (a: string, b: string) => existsSync(b) && statSync(b).mtimeMs > s
  * Builds the bundle and packages it, unless the .vsix is newer than the bundle, package.json and
  * .vscodeignore (`force` packages anyway). Quiet unless vsce fails.
  */
+// No repository URL: README links stay relative (--no-rewrite-relative-links); the README's screenshot
+// ships in the package (.vscodeignore) so the extension's details page shows it.
 export function packageVsix(opts: { build?: boolean; force?: boolean } = {}): Vsix {
   if (opts.build !== false) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
   const out = vsixPath();
@@ -39,7 +41,7 @@ export function packageVsix(opts: { build?: boolean; force?: boolean } = {}): Vs
   if (stale) {
     const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
     try {
-      execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out], {
+      execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 180_000,
