@@ -62,8 +62,14 @@ tier() { # name logfile cmd...
   passed=$(grep -Eo '^ +[0-9]+ passing' <<<"$clean" | tail -1 | grep -Eo '[0-9]+' || true)
   failed=$(grep -Eo '^ +[0-9]+ failing' <<<"$clean" | tail -1 | grep -Eo '[0-9]+' || true)
   pending=$(grep -Eo '^ +[0-9]+ pending' <<<"$clean" | tail -1 | grep -Eo '[0-9]+' || true)
+  if [[ -z $passed && -z $failed ]]; then
+    # no closing counts (killed by the tier's timeout, or crashed): count the spec reporter's lines so far
+    passed=$(grep -cE '^ +✔ ' <<<"$clean" || true)
+    failed=$(grep -cE '^ +[0-9]+\) ' <<<"$clean" || true)
+  fi
   passed=${passed:-0} failed=${failed:-0} pending=${pending:-0}
-  if ((rc != 0 && failed == 0)); then failed=1; note="crashed (exit $rc, log ${log#"$ROOT"/})"
+  if ((rc == 124)); then failed=$((failed + 1)); note="timed out after ${dt}s (counts so far; log ${log#"$ROOT"/})"
+  elif ((rc != 0 && failed == 0)); then failed=1; note="crashed (exit $rc, log ${log#"$ROOT"/})"
   elif ((rc != 0)); then note="failed (log ${log#"$ROOT"/})"
   else note=ok; fi
   printf -- '---- %s: %s passed, %s failed, %s pending in %ss\n' "$name" "$passed" "$failed" "$pending" "$dt"
