@@ -53,7 +53,7 @@ describe('checks (lab)', function () {
       this.skip();
     }
     await api.clouds?.switchTo('lab');
-    admin = await OpenStackClient.connect(loadCloudConfig('lab', { env: { ...process.env, OS_CLIENT_CONFIG_FILE: env!.OS_CLIENT_CONFIG_FILE } }), { timeoutMs: 30_000 });
+    admin = await OpenStackClient.connect(loadCloudConfig('lab', { env: { ...process.env, OS_CLIENT_CONFIG_FILE: env!.OS_CLIENT_CONFIG_FILE } }), { timeoutMs: 90_000 });
   });
 
   after(async () => {
@@ -94,7 +94,11 @@ describe('checks (lab)', function () {
 
   it('Check Live-Migration Readiness: compute1 → compute2 fails on the transport, shown in a read-only Markdown report', async () => {
     // Any instance on compute1 will do (the lab seeds some); one is made when there is none.
-    const seeded = (await admin.compute.listServers({ allProjects: true, host: 'compute1' })).data.find((x) => x.status === 'ACTIVE');
+    let seeded: { id: string } | undefined;
+    for await (const page of admin.compute.serverPages({ allProjects: true, host: 'compute1', status: 'ACTIVE', limit: 5 })) {
+      seeded = page.items[0];
+      break;
+    }
     const id = seeded?.id ?? (await labServer(`ext-chk-${Date.now().toString(36)}`, 'compute1'));
     const t0 = performance.now();
     const r = await vscode.commands.executeCommand<CheckResult>('openstack.check.liveMigration', { serverId: id, target: 'compute2' });
