@@ -13,11 +13,12 @@
  *   npx tsx bench/openstack-list.ts [--rounds 3]
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
+import { parse, stringify } from 'yaml';
 import { OpenStackClient } from '../src/core/openstack/client';
 import { loadCloudConfig } from '../src/core/openstack/clouds-config';
 import { nextLink } from '../src/core/openstack/parse';
@@ -46,13 +47,18 @@ async function main(): Promise<void> {
   const roundsArg = process.argv.indexOf('--rounds');
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
   const lab = labEnv();
-  const configFile = lab.OS_CLIENT_CONFIG_FILE;
+  const tmp = mkdtempSync(join(tmpdir(), 'ost-bench-'));
+  // The lab's clouds.yaml with a generous api_timeout for every client (a 1000-server page is slow on a busy lab);
+  // OSC and this client both honour it.
+  const clouds = parse(readFileSync(lab.OS_CLIENT_CONFIG_FILE, 'utf8')) as { clouds: Record<string, Record<string, unknown>> };
+  for (const c of Object.values(clouds.clouds)) c.api_timeout = 600;
+  const configFile = join(tmp, 'clouds.yaml');
+  writeFileSync(configFile, stringify(clouds));
   const cloud = loadCloudConfig('lab', { env: { OS_CLIENT_CONFIG_FILE: configFile } });
   const mv = cloud.computeApiVersion ?? '2.92';
   const childEnv = { ...process.env, OS_CLIENT_CONFIG_FILE: configFile, OS_CLOUD: 'lab' };
 
   // Our CLI as it ships: one esbuild bundle run by node.
-  const tmp = mkdtempSync(join(tmpdir(), 'ost-bench-'));
   const cliBundle = join(tmp, 'cli.js');
   await esbuild.build({
     entryPoints: [join(repoRoot, 'src/cli/main.ts')],
