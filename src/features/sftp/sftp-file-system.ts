@@ -59,6 +59,12 @@ export class SftpFileSystemProvider implements vscode.FileSystemProvider {
   readonly onDidChangeFile = this.emitter.event;
   /** The version read per URI: a save is refused (FileChanged) when the host's file differs from it. */
   private readonly versions = new Map<string, FileVersion>();
+  /**
+   * What this window last wrote per URI. One backup per editing session: the first save keeps the host's original
+   * beside it; later saves of our own text (auto save writes every second) keep no more backups, until someone
+   * else changes the file on the host.
+   */
+  private readonly ownWrites = new Map<string, FileVersion>();
 
   constructor(private readonly files: () => RemoteFiles, private readonly logger: Logger) {}
 
@@ -93,7 +99,10 @@ export class SftpFileSystemProvider implements vscode.FileSystemProvider {
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { host, path } = parseSftpUri(uri);
     const f = await this.call(uri, () => this.files().read(host, path, { allowBinary: true }));
-    this.versions.set(uri.toString(), f.version);
+    const key = uri.toString();
+    this.versions.set(key, f.version);
+    const own = this.ownWrites.get(key);
+    if (own && own.sha256 !== f.version.sha256) this.ownWrites.delete(key);
     return f.content;
   }
 
@@ -112,8 +121,11 @@ export class SftpFileSystemProvider implements vscode.FileSystemProvider {
       if (!exists) expected = null;
       else if (!expected) expected = undefined; // overwrite confirmed by the user in the workbench
     }
-    const r = await this.call(uri, () => this.files().write(host, path, Buffer.from(content), { expected }));
+    const own = this.ownWrites.get(key);
+    const backup = !(own && expected && own.sha256 === expected.sha256);
+    const r = await this.call(uri, () => this.files().write(host, path, Buffer.from(content), { expected, backup }));
     this.versions.set(key, r.version);
+    this.ownWrites.set(key, r.version);
     if (r.backupPath) this.logger.info(`Saved "${path}" on "${host}"; previous version kept as "${r.backupPath}".`);
     this.emitter.fire([{ type: expected === null ? vscode.FileChangeType.Created : vscode.FileChangeType.Changed, uri }]);
   }

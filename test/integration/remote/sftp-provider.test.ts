@@ -65,6 +65,17 @@ describe('openstack-sftp FileSystemProvider over the lab (vscode API stubbed, SF
     assert.ok(logger.lines.some((l) => /Saved ".*libvirtd\.conf" on "compute1"; previous version kept as ".*\.bak-\d{8}T\d{6}Z"\./.test(l)));
   });
 
+  it('auto save does not pile up backups: one per editing session, a new one after a change on the host', async () => {
+    await sh('cd "$1" && printf "a\\n" > auto.conf');
+    await fsp.readFile(uri('/auto.conf'));
+    for (const text of ['b\n', 'c\n', 'd\n']) await fsp.writeFile(uri('/auto.conf'), Buffer.from(text), { create: true, overwrite: true });
+    assert.equal((await sh('cd "$1" && ls auto.conf.bak-* | wc -l && cat auto.conf.bak-*')).value, '1\na\n', 'only the original is kept');
+    await sh('cd "$1" && printf "puppet\\n" > auto.conf');
+    await fsp.readFile(uri('/auto.conf'));
+    await fsp.writeFile(uri('/auto.conf'), Buffer.from('e\n'), { create: true, overwrite: true });
+    assert.equal((await sh('cd "$1" && ls auto.conf.bak-* | wc -l && cat auto.conf')).value, '2\ne\n', "someone else's version is backed up too");
+  });
+
   it('a save after someone else changed the file on the host is refused with a FileSystemError', async () => {
     await fsp.readFile(uri('/libvirtd.conf'));
     await sh('echo "# edited by puppet" >> "$1/libvirtd.conf"');
