@@ -63,6 +63,6 @@ describe('e2e: the packaged extension over SSH (lab)', function () {
     for (const re of want) assert.match(text, re);
     assert.ok(text.includes(target.requestId), 'the document shows the request id');
     await w.page.keyboard.press('ControlOrMeta+Home'); // drop the selection, back to the top
-    await w.screenshot('correlated-logs');
+    await w.screenshot('correlated-logs', { docs: false }); // docs/screenshots/correlated-logs.png is a reduced copy
   });
 });
