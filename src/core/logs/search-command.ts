@@ -38,7 +38,13 @@ export const DEFAULT_CONTEXT_LINES = 100;
 /** Bytes of one output line kept on the host (framing included). */
 export const REMOTE_MAX_LINE_BYTES = 1024 * 1024 + 4096;
 
-const EXCLUDE = ['*.xz', '*.bz2', '*.zst', '*.journal', '*.journal~', '*.pid', '*.sock', '*.lock'];
+/**
+ * Never searched: compressed formats grep cannot read, binary journals, runtime files — and access logs (httpd's
+ * `*access.log`, uwsgi's request logs): they carry no request id, and every request they record is also logged, with
+ * its ids, by the service itself (nova-api, placement-api, keystone), so for an instance they only add one line per
+ * periodic poll of its allocations. The error logs of httpd are searched.
+ */
+export const EXCLUDE = ['*.xz', '*.bz2', '*.zst', '*.journal', '*.journal~', '*.pid', '*.sock', '*.lock', '*access.log', '*access.log.*', '*access_log', '*access_log.*', '*-uwsgi.log', '*-uwsgi.log.*'];
 
 const TREE = 'tree() { echo "$1"; for c in $(pgrep -P "$1" 2>/dev/null); do tree "$c"; done; }';
 
