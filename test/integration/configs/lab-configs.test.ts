@@ -94,7 +94,7 @@ describe('config doctor on the lab (integration)', function () {
     const path = '/etc/libvirt/libvirtd.conf';
     const probe = sshProbeRunner(pool, host);
     const cur = await store.read(host, path);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100)); // both times have 1 s resolution (mtime, ps etimes): leave a clear gap
     const w = await store.write(host, path, cur.text!, cur.version); // saved again: same text, new mtime
     try {
       const pending = await restartFacts(probe, 'libvirtd', path);
