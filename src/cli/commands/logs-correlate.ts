@@ -11,10 +11,13 @@ import type { HostSources } from '../../core/logs/sources';
 import type { LogEntry } from '../../core/logs/types';
 import { SshPool } from '../../core/remote/pool';
 import { SshConfigResolver } from '../../core/remote/ssh-config';
+import { planInstanceLogs, planRequestLogs, type HostMapping } from '../../core/journeys/log-plan';
+import { OpenStackClient } from '../../core/openstack/client';
+import { loadCloudConfig } from '../../core/openstack/clouds-config';
 import type { CliCommand, CliIo } from '../command';
 
 const USAGE =
-  'logs correlate <req-id|instance-uuid|instance-name> [--dir DIR [--tz ZONE|+HHMM] | --hosts H1,H2,… [--ssh-config FILE] [--openssh]] ' +
+  'logs correlate <req-id|instance-uuid|instance-name> [--dir DIR [--tz ZONE|+HHMM] | --cloud NAME | --hosts H1,H2,…] [--ssh-config FILE] [--openssh] ' +
   '[--since all|30m|6h|7d|ISO-TIME] [--instance-name instance-XXXXXXXX] [--context N] [--json] [--follow]';
 
 interface Options {
@@ -99,12 +102,9 @@ export const logsCorrelateCommand: CliCommand = {
       if (o.tz && clock && !clock.zone && !/^[+-]/.test(o.tz)) throw new TroubleshooterError('InvalidInput', `Unknown time zone "${o.tz}".`);
       hosts = offlineHosts(o.dir, { clock, log: io.log });
     } else {
+      if (!o.hosts?.length && o.cloud) o.hosts = await discoverHosts(o.cloud, key, o.sshConfig, io);
       if (!o.hosts?.length) {
-        io.err(
-          o.cloud
-            ? `Host discovery from cloud "${o.cloud}" is not available in the CLI yet: pass --hosts with the SSH aliases of the hosts to search.`
-            : 'Pass --dir DIR for a local folder, or --hosts H1,H2,… (SSH aliases) to search hosts.',
-        );
+        io.err('Pass --dir DIR for a local folder, --cloud NAME to search its hosts, or --hosts H1,H2,… (SSH aliases).');
         return 2;
       }
       if (o.openssh) {
@@ -167,4 +167,33 @@ async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>,
     },
   });
   return 0;
+}
+
+/**
+ * The cloud's hosts as ssh aliases, as the extension finds them (src/core/journeys/log-plan.ts): API endpoint hosts
+ * by address, compute services' and network agents' hosts by name; for an instance, only the computes it ran on.
+ */
+async function discoverHosts(cloud: string, key: ReturnType<typeof parseQueryKey>, sshConfig: string | undefined, io: CliIo): Promise<string[]> {
+  const resolver = new SshConfigResolver({ configFile: sshConfig, env: io.env });
+  const aliases = resolver.aliases();
+  const mapping: HostMapping = {
+    mapHost: (h) => h,
+    aliasForAddress: (addr) => aliases.find((a) => {
+      try {
+        const t = resolver.resolve(a);
+        return !t.jump && t.hostName === addr;
+      } catch {
+        return false;
+      }
+    }),
+    known: (a) => aliases.includes(a),
+  };
+  const client = await OpenStackClient.connect(loadCloudConfig(cloud, { env: io.env, cwd: io.cwd }), { logger: io.log, signal: io.signal });
+  try {
+    const plan = key.kind === 'instance' ? await planInstanceLogs(client, key.value, mapping, io.signal) : await planRequestLogs(client, key.kind === 'request' ? key.value : '', mapping, io.signal);
+    for (const n of plan.notes) io.err(`note: ${n}`);
+    return plan.hosts.map((h) => h.alias);
+  } finally {
+    client.dispose();
+  }
 }

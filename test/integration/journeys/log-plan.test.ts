@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { main } from '../../../src/cli/main';
 import { planInstanceLogs, planRequestLogs, type HostMapping } from '../../../src/core/journeys/log-plan';
 import { correlate } from '../../../src/core/logs/correlate';
 import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
@@ -57,5 +58,29 @@ describe('journey: instance → correlated logs (lab)', function () {
     assert.ok(seen.has(`${done.destCompute} nova-compute`), `destination compute lines expected, got ${[...seen].join(', ')}`);
     for (let i = 1; i < result.entries.length; i++) assert.ok(result.entries[i - 1].ts <= result.entries[i].ts, 'merged by time');
     assert.ok(result.hosts.every((h) => h.ok), JSON.stringify(result.hosts.filter((h) => !h.ok)));
+  });
+});
+
+describe('CLI: logs correlate --cloud discovers the hosts (lab)', function () {
+  this.timeout(180_000);
+  it('finds a live migration request on the API host and both computes without --hosts', async () => {
+    const env = ensureLab();
+    const cfgEnv = { ...process.env, OS_CLIENT_CONFIG_FILE: env.OS_CLIENT_CONFIG_FILE };
+    const client = await OpenStackClient.connect(loadCloudConfig('lab', { env: cfgEnv }), { timeoutMs: 60_000 });
+    const done = (await client.compute.listMigrations({})).data.find((m) => m.migrationType === 'live-migration' && m.status === 'completed');
+    assert.ok(done, 'the lab seeds a completed live migration');
+    const action = (await client.compute.listInstanceActions(done.instanceUuid)).data.find((a) => a.action === 'live-migration');
+    client.dispose();
+    assert.ok(action, 'the migration has an instance action');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['logs', 'correlate', action.requestId, '--cloud', 'lab', '--ssh-config', env.LAB_SSH_CONFIG, '--since', 'all', '--json'], {
+      out: (t) => out.push(t), err: (t) => err.push(t), env: cfgEnv,
+    });
+    assert.equal(code, 0, err.join('\n'));
+    const result = JSON.parse(out.join('')) as { hosts: { host: string; ok: boolean }[]; entries: { host: string; service: string }[] };
+    assert.deepEqual(result.hosts.map((h) => h.host).sort(), ['compute1', 'compute2', 'controller', 'network1']);
+    const seen = new Set(result.entries.map((e) => `${e.host} ${e.service}`));
+    for (const s of ['controller nova-api', `${done.sourceCompute} nova-compute`, `${done.destCompute} nova-compute`]) assert.ok(seen.has(s), `${s}: ${[...seen].join(', ')}`);
   });
 });
