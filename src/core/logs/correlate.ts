@@ -88,6 +88,12 @@ export interface CorrelationResult {
   window?: { fromUs: number; toUs: number };
 }
 
+/**
+ * Linked ids searched at most (the query's own plus the local ids of neutron, placement, glance… calls): a live
+ * migration alone makes 60–100 such calls. One grep -F takes them all in one pass; the bound keeps the argv small.
+ */
+const MAX_KEYS = 512;
+
 const LIBVIRT_DIRS = ['/var/log/libvirt', '/var/log/kolla/libvirt', '/var/log/containers/libvirt'];
 
 /** Sources known without a command: cached ones, or the fixed folders of an offline host. */
@@ -387,7 +393,12 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
       }
     }
     if (from <= to) window = { fromUs: from, toUs: to };
-    for (const id of found) if (searched.size + pending.length < 64) pending.push({ kind: 'request', value: id });
+    let dropped = 0;
+    for (const id of found) {
+      if (searched.size + pending.length < MAX_KEYS) pending.push({ kind: 'request', value: id });
+      else dropped++;
+    }
+    if (dropped) warn({ host: '', message: `${dropped} linked request ids were not searched (limit ${MAX_KEYS}): lines that carry only those ids may be missing.` });
     if (round === 1 && window) {
       // libvirt/qemu run alongside the next round (they only add lines, never keys)
       const libvirtKeys = [...extraInstance];
