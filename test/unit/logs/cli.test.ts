@@ -54,7 +54,7 @@ describe('cli: logs correlate', function () {
     assert.equal(bad.err.trim(), 'Error: Not a request id (expected req- followed by a UUID, like req-5f2adc28-1772-480e-a35c-c12ec08b94d7): "req-123".');
     const none = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a']);
     assert.equal(none.code, 2);
-    assert.match(none.err, /Pass --dir DIR for a local folder, or --hosts/);
+    assert.match(none.err, /Pass --dir DIR for a local folder, --cloud NAME to search its hosts, or --hosts/);
     const missing = await cli(['logs', 'correlate', 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a', '--dir', join(labSample, 'nope')]);
     assert.equal(missing.code, 3);
     assert.match(missing.err, /No such folder: ".*nope"\./);
