@@ -2,7 +2,7 @@
 // Markdown document (read back here), the report exports as JSON, and a live migration started from the
 // extension completes (progress notification) while one to a disabled compute service shows nova's reason.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -12,21 +12,11 @@ import { OpenStackClient } from '../../../src/core/openstack/client';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import type { CloudSession } from '../../../src/features/clouds/cloud-session';
 import { recordMetric } from '../support/metrics';
+import { labEnv } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 type Api = { clouds?: CloudSession };
 type CheckResult = { uri: string; reports: CheckReport[] };
-
-function labEnv(): Record<string, string> | undefined {
-  const file = join(__dirname, '..', '..', '..', '..', '.lab', 'env');
-  if (!existsSync(file)) return undefined;
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  }
-  return env;
-}
 
 async function reportText(r: CheckResult): Promise<vscode.TextDocument> {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(r.uri)));

@@ -5,26 +5,15 @@
 // on compute2 is restored (content, backups removed, libvirtd restarted) so other suites find the lab as it was.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
+import { labEnv } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
-
-function labEnv(): Record<string, string> | undefined {
-  // out/test/extension/suite → repo root
-  const file = join(__dirname, '..', '..', '..', '..', '.lab', 'env');
-  if (!existsSync(file)) return undefined;
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  }
-  return env;
-}
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
   const end = Date.now() + ms;

@@ -2,8 +2,6 @@
 // own answer, and each action (filter, group, load more, disable/enable a compute service, open a namespace,
 // open a config file URI, show an instance's logs), then the same views for a member (non-admin) project.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExplorerHandle } from '../../../src/features/explorer/activate-explorer';
 import type { CloudSession } from '../../../src/features/clouds/cloud-session';
@@ -12,21 +10,11 @@ import { OpenStackClient } from '../../../src/core/openstack/client';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import type { Server } from '../../../src/core/openstack/types';
 import { recordMetric } from '../support/metrics';
+import { labEnv } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 type Api = { explorer?: ExplorerHandle; clouds?: CloudSession };
 type Tree = ExplorerHandle['trees']['instances'] | ExplorerHandle['trees']['hypervisors'] | ExplorerHandle['trees']['network'];
-
-function labEnv(): Record<string, string> | undefined {
-  const file = join(__dirname, '..', '..', '..', '..', '.lab', 'env');
-  if (!existsSync(file)) return undefined;
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  }
-  return env;
-}
 
 const label = (n: ExplorerNode) => String(typeof n.treeItem().label === 'string' ? n.treeItem().label : (n.treeItem().label as vscode.TreeItemLabel).label);
 const desc = (n: ExplorerNode) => String(n.treeItem().description ?? '');

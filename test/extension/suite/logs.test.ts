@@ -2,11 +2,10 @@
 // and follow mode (a line written to a compute log afterwards appears in the open document).
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
+import { labEnv } from '../support/lab';
 
 /** Appends a line to a file on a lab host: the text goes through stdin, the remote command is a constant. */
 function appendOverSsh(config: string, host: string, file: string, line: string): Promise<void> {
@@ -20,18 +19,6 @@ function appendOverSsh(config: string, host: string, file: string, line: string)
   });
 }
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
-
-function labEnv(): Record<string, string> | undefined {
-  // out/test/extension/suite → repo root
-  const file = join(__dirname, '..', '..', '..', '..', '.lab', 'env');
-  if (!existsSync(file)) return undefined;
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  }
-  return env;
-}
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
