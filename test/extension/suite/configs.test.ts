@@ -4,14 +4,13 @@
 // it, and a save over a file that changed on the host meanwhile is refused with nothing lost. Every change made
 // on compute2 is restored (content, backups removed, libvirtd restarted) so other suites find the lab as it was.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
-import { labEnv } from '../support/lab';
+import { labEnv, sshOnLab as ssh } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 
@@ -50,25 +49,6 @@ function rangeOf(d: vscode.Diagnostic): [number, number, number, number] {
 async function actionsAt(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
   const all = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, range, undefined, 20);
   return (all ?? []).filter((a): a is vscode.CodeAction => typeof (a as vscode.Command).command !== 'string');
-}
-
-/** Runs a command on a lab host; `stdin` goes to its standard input (the remote command itself is a constant). */
-function ssh(config: string, host: string, command: string, stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ssh', ['-F', config, host, command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill(), 60_000);
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`ssh ${host} "${command}" failed (${code}): ${err.trim()}`));
-    });
-    p.stdin.end(stdin ?? '');
-  });
 }
 
 async function openEditor(uri: vscode.Uri): Promise<vscode.TextEditor> {

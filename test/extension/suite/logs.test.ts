@@ -1,23 +1,11 @@
 // Runs inside the real extension host against the lab: the click-an-instance journey of the logs feature,
 // and follow mode (a line written to a compute log afterwards appears in the open document).
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
-import { labEnv } from '../support/lab';
+import { labEnv, sshOnLab } from '../support/lab';
 
-/** Appends a line to a file on a lab host: the text goes through stdin, the remote command is a constant. */
-function appendOverSsh(config: string, host: string, file: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ssh', ['-F', config, host, `cat >> ${file}`], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${host} failed (${code}): ${err}`))));
-    p.stdin.end(`${line}\n`);
-  });
-}
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
@@ -83,7 +71,7 @@ describe('correlated logs (lab)', function () {
     const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '').slice(0, 23);
     const line = `${stamp} 4242 INFO nova.compute.manager [None req-00000000-0000-4000-8000-000000000001 - - - - - -] [instance: ${server.id}] ${marker}`;
     const t1 = performance.now();
-    await appendOverSsh(env.LAB_SSH_CONFIG, server.host ?? done.destCompute!, '/var/log/nova/nova-compute.log', line);
+    await sshOnLab(env.LAB_SSH_CONFIG, server.host ?? done.destCompute!, 'cat >> /var/log/nova/nova-compute.log', `${line}\n`);
     await until('the appended line', 60_000, () => editor.document.getText().includes(marker));
     recordMetric('followLatencyMs', Math.round(performance.now() - t1));
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,4 +15,23 @@ export function labEnv(): Record<string, string> | undefined {
     if (m) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
   }
   return env;
+}
+
+/** Runs a constant command on a lab host over OpenSSH; `stdin` goes to its standard input. 60 s deadline. */
+export function sshOnLab(config: string, host: string, command: string, stdin?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ssh', ['-F', config, host, command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => p.kill(), 60_000);
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`ssh ${host} "${command}" failed (${code}): ${err.trim()}`));
+    });
+    p.stdin.end(stdin ?? '');
+  });
 }
