@@ -34,12 +34,18 @@ describe('openstack migrations against the lab', function () {
     const action = actions.data.find((a) => a.requestId === res.requestId);
     assert.ok(action, `an action with request id ${res.requestId}`);
     assert.equal(action.action, 'live-migration');
-    const shown = await c.compute.getInstanceAction(server.id, res.requestId!);
+    // The server can be ACTIVE on the target while nova-compute is still finishing the last event (result null):
+    // wait until every event has a result before judging them.
+    let shown = await c.compute.getInstanceAction(server.id, res.requestId!);
+    for (let i = 0; i < 60 && shown.data.events!.some((e) => e.result === null || e.result === undefined); i++) {
+      await sleep(1000);
+      shown = await c.compute.getInstanceAction(server.id, res.requestId!);
+    }
     const events = shown.data.events!.map((e) => e.event);
     for (const e of ['conductor_live_migrate_instance', 'compute_check_can_live_migrate_destination', 'compute_pre_live_migration', 'compute_live_migration']) {
       assert.ok(events.includes(e), `event ${e} in ${events.join(', ')}`);
     }
-    assert.ok(shown.data.events!.every((e) => e.result === 'Success'), 'all events succeeded');
+    assert.ok(shown.data.events!.every((e) => e.result === 'Success'), `all events succeeded: ${shown.data.events!.map((e) => `${e.event}=${String(e.result)}`).join(', ')}`);
 
     // The server is ACTIVE on the target before nova-compute marks the migration completed: wait for that.
     let migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
