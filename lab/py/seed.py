@@ -245,10 +245,10 @@ def bulk(n):
         made += k
         # let the cloud keep up before the next request
         while True:
-            building = nova(admin, "get", "/servers?all_tenants=1&status=BUILD&limit=1000")["servers"]
+            building = nova(admin, "get", "/servers?all_tenants=1&status=BUILD&limit=50")["servers"]
             if len(building) < 50:
                 break
-            time.sleep(2)
+            time.sleep(3)
         log(f"requested {made}/{n}")
     while nova(admin, "get", "/servers?all_tenants=1&status=BUILD&limit=1")["servers"]:
         time.sleep(2)
