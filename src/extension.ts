@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { RemoteCommand } from './core/remote/command';
 import { run } from './core/remote/exec';
 import { activateChecks } from './features/checks/activate-checks';
-import { activateClouds } from './features/clouds/activate-clouds';
+import { activateClouds, type CloudsUi } from './features/clouds/activate-clouds';
 import type { CloudSession } from './features/clouds/cloud-session';
 import { activateConfigDoctor, type ConfigDoctorFeature } from './features/configs/activate-config-doctor';
 import { activateExplorer, type ExplorerHandle } from './features/explorer/activate-explorer';
@@ -18,6 +18,7 @@ import { SshService } from './platform/ssh';
 export interface ExtensionApi {
   activationMs: number;
   clouds: CloudSession;
+  cloudsUi: CloudsUi;
   logs: LogsFeature;
   explorer: ExplorerHandle;
   configs: ConfigDoctorFeature;
@@ -60,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   const activationMs = Math.round(performance.now() - started);
   logger.info(`Activated in ${activationMs} ms.`);
-  return { activationMs, clouds: session, logs, explorer, configs };
+  return { activationMs, clouds: session, cloudsUi: clouds.ui, logs, explorer, configs };
 }
 
 export function deactivate(): void {}

@@ -14,11 +14,17 @@ export interface CloudsServices {
   connect?: CloudSessionDeps['connect'];
 }
 
+/** The Clouds view's provider and the status bar item (extension-host tests read what they show). */
+export interface CloudsUi {
+  tree: CloudsTreeProvider;
+  statusBar: CloudStatusBar;
+}
+
 /**
  * The Clouds view, the status bar item, the cloud commands and the `openstack.hasCloud` context. Returns the
- * CloudSession other features use (`session.client(signal)`), and one Disposable.
+ * CloudSession other features use (`session.client(signal)`), the view's parts, and one Disposable.
  */
-export function activateClouds(services: CloudsServices): { session: CloudSession; disposable: vscode.Disposable } {
+export function activateClouds(services: CloudsServices): { session: CloudSession; ui: CloudsUi; disposable: vscode.Disposable } {
   const session = new CloudSession(services);
   const tree = new CloudsTreeProvider(session);
   const view = vscode.window.createTreeView('openstack.clouds', { treeDataProvider: tree, showCollapseAll: false });
@@ -34,5 +40,5 @@ export function activateClouds(services: CloudsServices): { session: CloudSessio
     status,
     session,
   );
-  return { session, disposable };
+  return { session, ui: { tree, statusBar: status }, disposable };
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { isTroubleshooterError, TroubleshooterError } from '../../core/errors';
-import type { Logger } from '../../core/log';
+import { errorMessage, isCancelled, isTroubleshooterError, TroubleshooterError, type ErrorCode } from '../../core/errors';
+import { redact, type Logger } from '../../core/log';
 import { cloudConfigFromObject, findCloudsFiles, listCloudNames, loadCloudConfig, type CloudConfig, type CloudsConfigOptions } from '../../core/openstack/clouds-config';
 import { OpenStackClient } from '../../core/openstack/client';
 import type { Secrets } from '../../platform/secrets';
@@ -16,6 +16,12 @@ export interface CloudSessionDeps {
   connect?: (config: CloudConfig, o: { logger: Logger; signal?: AbortSignal; timeoutMs: number }) => Promise<OpenStackClient>;
 }
 
+/** The outcome of the last connect to the active cloud (the status bar shows it). */
+export type ConnectionState =
+  | { kind: 'unknown' }
+  | { kind: 'connected'; cloud: string }
+  | { kind: 'failed'; cloud: string; code?: ErrorCode; message: string };
+
 /**
  * The active cloud and its client, for every feature. Connects lazily (one in-flight connect), reconnects when the
  * cloud settings change, and fires `onDidChange` so views reload. A password missing from clouds.yaml is read from
@@ -24,6 +30,10 @@ export interface CloudSessionDeps {
 export class CloudSession implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private readonly stateChanged = new vscode.EventEmitter<ConnectionState>();
+  /** Fires when a connect to the active cloud succeeds or fails (and when a reset forgets the outcome). */
+  readonly onDidChangeState = this.stateChanged.event;
+  private connectionState: ConnectionState = { kind: 'unknown' };
   private connecting: { name: string; promise: Promise<OpenStackClient> } | undefined;
   private readonly subs: vscode.Disposable[] = [];
   /** Overrides the setting for this window (tests, "switch" before the setting round-trips). */
@@ -103,6 +113,30 @@ export class CloudSession implements vscode.Disposable {
     }
   }
 
+  /**
+   * The configuration of a cloud for display (Clouds view, status bar), without asking for anything: when the secret
+   * is not in clouds.yaml (it lives in SecretStorage), the rest of the entry is read and `secretElsewhere` says so.
+   * The returned config carries no secret. Throws what loadCloudConfig throws for other problems.
+   */
+  describe(name: string): { config: CloudConfig; secretElsewhere: boolean } {
+    const o = this.configOptions();
+    try {
+      return { config: loadCloudConfig(name, o), secretElsewhere: false };
+    } catch (e) {
+      const key = isTroubleshooterError(e, 'ConfigInvalid') ? e.details.key : undefined;
+      if (key !== 'auth.password' && key !== 'auth.application_credential_secret') throw e;
+      const file = this.cloudsFile();
+      const raw = file ? readCloudEntry(file, name) : undefined;
+      if (!raw) throw e;
+      // A stand-in lets the entry be checked like a complete one; it is dropped before the config is returned.
+      const field = key.slice('auth.'.length);
+      const config = cloudConfigFromObject(name, { ...raw, auth: { ...(raw.auth as Record<string, unknown>), [field]: 'stored elsewhere' } }, file);
+      config.auth.password = undefined;
+      config.auth.applicationCredentialSecret = undefined;
+      return { config, secretElsewhere: true };
+    }
+  }
+
   private async secretFor(cloud: string, what: string): Promise<string> {
     const stored = await this.deps.secrets.get(cloudSecretKey(cloud));
     if (stored) return stored;
@@ -128,10 +162,28 @@ export class CloudSession implements vscode.Disposable {
       return connect(cfg, { logger: this.deps.logger, signal, timeoutMs: this.deps.settings.httpTimeoutMs });
     })();
     this.connecting = { name, promise };
-    promise.catch(() => {
-      if (this.connecting?.promise === promise) this.connecting = undefined;
-    });
+    promise.then(
+      () => {
+        if (this.connecting?.promise === promise) this.setState({ kind: 'connected', cloud: name });
+      },
+      (e: unknown) => {
+        if (this.connecting?.promise !== promise) return;
+        this.connecting = undefined;
+        // One line, redacted: it goes into the status bar's tooltip.
+        if (!isCancelled(e)) this.setState({ kind: 'failed', cloud: name, code: isTroubleshooterError(e) ? e.code : undefined, message: redact(errorMessage(e)).replace(/\s*\n\s*/g, ' ') });
+      },
+    );
     return promise;
+  }
+
+  /** The outcome of the last connect to the active cloud. */
+  get state(): ConnectionState {
+    return this.connectionState;
+  }
+
+  private setState(s: ConnectionState): void {
+    this.connectionState = s;
+    this.stateChanged.fire(s);
   }
 
   /** Makes `name` the active cloud in this window and in the `openstack.cloud` setting (user scope). */
@@ -141,17 +193,27 @@ export class CloudSession implements vscode.Disposable {
     await vscode.workspace.getConfiguration('openstack').update('cloud', name, vscode.ConfigurationTarget.Global);
   }
 
+  /** Forgets a removed cloud: the window's switch and the `openstack.cloud` setting stop naming it. */
+  async forget(name: string): Promise<void> {
+    if (this.override === name) this.override = undefined;
+    const cfg = vscode.workspace.getConfiguration('openstack');
+    if (cfg.inspect<string>('cloud')?.globalValue === name) await cfg.update('cloud', undefined, vscode.ConfigurationTarget.Global);
+    if (cfg.inspect<string>('cloud')?.workspaceValue === name) await cfg.update('cloud', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+
   /** Drops the client (next use reconnects) and tells the views. */
   reset(): void {
     const old = this.connecting;
     this.connecting = undefined;
     old?.promise.then((c) => c.dispose(), () => undefined);
+    this.connectionState = { kind: 'unknown' };
     this.changed.fire();
   }
 
   dispose(): void {
     this.connecting?.promise.then((c) => c.dispose(), () => undefined);
     this.changed.dispose();
+    this.stateChanged.dispose();
     for (const s of this.subs) s.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
 import { TroubleshooterError } from '../../core/errors';
@@ -46,11 +46,24 @@ export function addCloudEntry(path: string, name: string, entry: Record<string, 
   save(path, doc.toString());
 }
 
-/** Removes a cloud entry; returns false when it was not there. */
+/** Where removeCloudEntry keeps the file as it was before the removal. */
+export function backupPathOf(path: string): string {
+  return `${path}.bak`;
+}
+
+/**
+ * Removes a cloud entry, keeping comments and the other clouds; the file as it was goes to `<file>.bak` first (same
+ * mode: it may hold passwords), since a hand-written entry cannot be recreated by "Add Cloud". Returns false when
+ * the entry was not there (nothing written).
+ */
 export function removeCloudEntry(path: string, name: string): boolean {
   if (!existsSync(path)) return false;
   const doc = load(path);
   if (!doc.hasIn(['clouds', name])) return false;
+  const mode = statSync(path).mode & 0o777;
+  const bak = backupPathOf(path);
+  writeFileSync(bak, readFileSync(path), { mode });
+  chmodSync(bak, mode);
   doc.deleteIn(['clouds', name]);
   save(path, doc.toString());
   return true;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { loadCloudConfig, type CloudConfig } from '../../core/openstack/clouds-config';
+import type { ErrorCode } from '../../core/errors';
+import type { CloudConfig } from '../../core/openstack/clouds-config';
 import type { CloudSession } from './cloud-session';
 
 /** A cloud in the Clouds view: `os.cloud.active` / `os.cloud.inactive`. Clicking it makes it active. */
@@ -55,13 +56,12 @@ export class CloudsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     }
     if (!(n instanceof CloudNode)) return [];
     let cfg: CloudConfig;
+    let secretElsewhere: boolean;
     try {
-      // loadCloudConfig only: do not prompt for a password just to show details.
-      cfg = loadCloudConfig(n.name, this.session.configOptions());
+      // Never prompts for a password just to show details.
+      ({ config: cfg, secretElsewhere } = this.session.describe(n.name));
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (!/password|secret/.test(msg)) return [new CloudDetailNode(`${n.id}/error`, 'Configuration', msg)];
-      return [new CloudDetailNode(`${n.id}/secret`, 'Password', 'in secret storage (asked on first use)')];
+      return [new CloudDetailNode(`${n.id}/error`, 'Configuration', e instanceof Error ? e.message : String(e))];
     }
     const a = cfg.auth;
     const rows: [string, string | undefined][] = [
@@ -71,6 +71,7 @@ export class CloudsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       ['User', a.username ?? a.userId ?? (a.applicationCredentialId ? `application credential ${a.applicationCredentialId}` : undefined)],
       ['Interface', cfg.interface],
       ['From', cfg.source ?? 'OS_* environment variables'],
+      [cfg.authType === 'v3applicationcredential' ? 'Secret' : 'Password', secretElsewhere ? 'in secret storage (asked on first use)' : undefined],
     ];
     return rows.filter(([, v]) => v).map(([k, v]) => new CloudDetailNode(`${n.id}/${k}`, k, v!));
   }
@@ -81,38 +82,71 @@ export class CloudsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 }
 
-/** `$(cloud) lab · RegionOne` in the status bar; click to switch. */
+/** What the status bar says when connecting fails, by error code (the full one-line error is in the tooltip). */
+const FAILURE: Partial<Record<ErrorCode, string>> = {
+  AuthFailed: 'credentials refused',
+  Unauthorized: 'credentials refused',
+  HostUnreachable: 'unreachable',
+  Timeout: 'not answering',
+  TlsError: 'TLS error',
+  ConfigInvalid: 'invalid configuration',
+  EndpointNotFound: 'no identity endpoint',
+};
+
+/**
+ * `$(cloud) lab · RegionOne` in the status bar; click to switch. When the last connect to the active cloud failed:
+ * `$(error) lab · RegionOne: credentials refused` on the error background, the one-line error in the tooltip.
+ */
 export class CloudStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('openstack.cloud', vscode.StatusBarAlignment.Left, 10);
-  private readonly sub: vscode.Disposable;
+  private readonly subs: vscode.Disposable[];
 
   constructor(private readonly session: CloudSession) {
     this.item.name = 'OpenStack Cloud';
     this.item.command = 'openstack.clouds.switch';
-    this.sub = session.onDidChange(() => void this.update());
+    this.subs = [session.onDidChange(() => void this.update()), session.onDidChangeState(() => void this.update())];
     void this.update();
   }
+
+  /** What the item shows (tests read it: an extension cannot read another's status bar). */
+  get shown(): { visible: boolean; text: string; tooltip: string; error: boolean } {
+    return { visible: this.visible, text: this.item.text, tooltip: String(this.item.tooltip ?? ''), error: this.item.backgroundColor !== undefined };
+  }
+  private visible = false;
 
   async update(): Promise<void> {
     const name = this.session.activeCloud;
     void vscode.commands.executeCommand('setContext', 'openstack.hasCloud', !!name);
     if (!name) {
       this.item.hide();
+      this.visible = false;
       return;
     }
     let region: string | undefined;
     try {
-      region = loadCloudConfig(name, this.session.configOptions()).regionName;
+      region = this.session.describe(name).config.regionName;
     } catch {
       region = undefined;
     }
-    this.item.text = `$(cloud) ${name}${region ? ` · ${region}` : ''}`;
-    this.item.tooltip = `OpenStack cloud "${name}"${region ? `, region "${region}"` : ''}. Click to switch.`;
+    const where = `${name}${region ? ` · ${region}` : ''}`;
+    const state = this.session.state;
+    if (state.kind === 'failed' && state.cloud === name) {
+      this.item.text = `$(error) ${where}: ${(state.code && FAILURE[state.code]) || 'cannot connect'}`;
+      this.item.tooltip = `${state.message} Click to switch clouds.`;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      this.item.accessibilityInformation = { label: `OpenStack cloud ${name}: ${state.message}` };
+    } else {
+      this.item.text = `$(cloud) ${where}`;
+      this.item.tooltip = `OpenStack cloud "${name}"${region ? `, region "${region}"` : ''}. Click to switch.`;
+      this.item.backgroundColor = undefined;
+      this.item.accessibilityInformation = { label: `OpenStack cloud ${name}${region ? `, region ${region}` : ''}` };
+    }
     this.item.show();
+    this.visible = true;
   }
 
   dispose(): void {
-    this.sub.dispose();
+    for (const s of this.subs) s.dispose();
     this.item.dispose();
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/log';
 import { registerCommand } from '../../platform/commands';
 import type { Secrets } from '../../platform/secrets';
 import type { CloudSession } from './cloud-session';
-import { addCloudEntry, removeCloudEntry, validateCloudName } from './clouds-file';
+import { addCloudEntry, backupPathOf, removeCloudEntry, validateCloudName } from './clouds-file';
 import type { CloudNode } from './clouds-view';
 import { cloudSecretKey, parseOpenrc } from './openrc';
 
@@ -105,14 +105,16 @@ export function registerCloudCommands(session: CloudSession, secrets: Secrets, l
     const name = await pickCloud('Remove Cloud', node);
     const file = session.cloudsFile();
     const answer = await vscode.window.showWarningMessage(
-      `Remove cloud "${name}"${file ? ` from "${file}"` : ''} and forget its stored password?`,
+      `Remove cloud "${name}"${file ? ` from "${file}" (the file as it was is kept as "${backupPathOf(file)}")` : ''} and forget its stored password?`,
       { modal: true },
       'Remove',
     );
     if (answer !== 'Remove') return;
     const removed = file ? removeCloudEntry(file, name) : false;
     await secrets.delete(cloudSecretKey(name));
-    if (!removed) void vscode.window.showInformationMessage(`Cloud "${name}" is not in a clouds.yaml (it may come from OS_* variables); only its stored password was forgotten.`);
+    await session.forget(name);
+    if (removed) logger.info(`Removed cloud "${name}" from "${file}" (previous file kept as "${backupPathOf(file!)}").`);
+    else void vscode.window.showInformationMessage(`Cloud "${name}" is not in a clouds.yaml (it may come from OS_* variables); only its stored password was forgotten.`);
     session.reset();
     refresh();
   }

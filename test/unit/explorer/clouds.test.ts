@@ -76,8 +76,12 @@ describe('clouds: clouds.yaml edits', () => {
     assert.throws(() => addCloudEntry(file, 'b', { auth: { password: 'p' } }), /must not be written/);
     assert.throws(() => addCloudEntry(file, 'bad name', { auth: {} }), /Invalid cloud name/);
     assert.equal(validateCloudName('lab-demo'), undefined);
+    const before = readFileSync(file, 'utf8');
     assert.equal(removeCloudEntry(file, 'a'), true);
+    assert.equal(readFileSync(`${file}.bak`, 'utf8'), before, 'the file as it was is kept beside it');
+    assert.equal(statSync(`${file}.bak`).mode & 0o777, statSync(file).mode & 0o777, 'as private as the file');
     assert.equal(removeCloudEntry(file, 'a'), false);
+    assert.equal(readFileSync(`${file}.bak`, 'utf8'), before, 'a removal that removes nothing writes no backup');
     assert.equal(readCloudEntry(file, 'a'), undefined);
     assert.equal(cloudSecretKey('lab'), 'openstack.cloud.lab.password');
   });
