@@ -32,6 +32,8 @@ export function activateExplorer(services: ExplorerServices): ExplorerHandle {
   const refreshInstancesRoot = () => trees.instances.changed(undefined);
   const settingsSub = s.onDidChange((e) => {
     if (e.affectsConfiguration('openstack.explorer.pollSeconds') || e.affectsConfiguration('openstack.explorer.transitionalPollSeconds')) pollers.forEach((p) => p.restart());
+    // Lists are paged with the size they were created with: a new size reloads the views.
+    if (e.affectsConfiguration('openstack.explorer.pageSize')) [trees.instances, trees.hypervisors, trees.network].forEach((t) => t.reset());
     const root = trees.instances.root;
     if (root && e.affectsConfiguration('openstack.explorer.groupBy') && root.groupBy !== s.explorerGroupBy) {
       root.groupBy = s.explorerGroupBy;

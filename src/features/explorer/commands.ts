@@ -11,7 +11,7 @@ import { InstanceNode } from './nodes/instance';
 import { InstanceActionNode } from './nodes/instance-action';
 import type { InstancesRoot } from './nodes/instances-root';
 import type { NetworkRoot } from './nodes/network-root';
-import { LoadMoreNode, type ExplorerNode } from './nodes/node';
+import { ErrorNode, LoadMoreNode, type ExplorerNode } from './nodes/node';
 import { NamespaceNode } from './nodes/namespace';
 import { PagedFolderNode } from './nodes/paged-folder';
 import type { ExplorerServices } from './services';
@@ -123,6 +123,13 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     registerCommand('openstack.instances.refresh', logger, () => trees.instances.refresh()),
     registerCommand('openstack.hypervisors.refresh', logger, () => trees.hypervisors.refresh()),
     registerCommand('openstack.network.refresh', logger, () => trees.network.refresh()),
+    registerCommand('openstack.explorer.retry', logger, (n?: ErrorNode) => {
+      const all = [trees.instances, trees.hypervisors, trees.network];
+      const tree = n instanceof ErrorNode ? all.find((t) => t.root && (n.id === t.root.id || n.id.startsWith(`${t.root.id}/`))) : undefined;
+      // From the palette (no node): every view loads again.
+      if (n instanceof ErrorNode && tree) tree.retry(n);
+      else for (const t of all) t.changed(undefined);
+    }),
     registerCommand('openstack.explorer.loadMore', logger, (n?: LoadMoreNode) => loadMore(n, false)),
     registerCommand('openstack.explorer.loadAll', logger, (n?: LoadMoreNode) => loadMore(n, true)),
     registerCommand('openstack.instances.filter', logger, async (text?: string) => {

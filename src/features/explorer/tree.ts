@@ -56,13 +56,21 @@ export class ExplorerTree<R extends RootNode> implements vscode.TreeDataProvider
     this.view = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
     this.subs.push(
       this.view,
-      services.session.onDidChange(() => {
-        this.abort.abort();
-        this.abort = this.newAbort();
-        this.rootNode = undefined;
-        this.emitter.fire(undefined);
-      }),
+      services.session.onDidChange(() => this.reset()),
     );
+  }
+
+  /** Drops everything loaded (a cloud switch, a new page size): in-flight requests are cancelled, the view reloads. */
+  reset(): void {
+    this.abort.abort();
+    this.abort = this.newAbort();
+    this.rootNode = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  /** "Retry" on an error node: loads its parent's children again (a failed connect is retried too). */
+  retry(node: ExplorerNode): void {
+    this.changed(node.parent);
   }
 
   /** The root of the active cloud (created on first use). */

@@ -83,7 +83,7 @@ export class DetailNode extends ExplorerNode {
   }
 }
 
-/** "Failed to load … (click for log)": `os.error`, opens the log. */
+/** "Failed to load … (click for log)": `os.error`, opens the log; its inline Retry loads the parent again. */
 export class ErrorNode extends ExplorerNode {
   constructor(readonly id: string, readonly what: string, readonly message: string) {
     super();
@@ -91,7 +91,7 @@ export class ErrorNode extends ExplorerNode {
   treeItem(): vscode.TreeItem {
     return item(this, `Failed to load ${this.what}`, {
       description: this.message,
-      tooltip: new vscode.MarkdownString(`**Failed to load ${this.what}**\n\n${this.message.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&')}\n\nClick to open the log.`),
+      tooltip: new vscode.MarkdownString(`**Failed to load ${this.what}**\n\n${this.message.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&')}\n\nClick to open the log; Retry loads it again.`),
       icon: 'error',
       color: 'errorForeground',
       contextValue: 'os.error',
