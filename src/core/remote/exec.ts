@@ -173,9 +173,11 @@ export interface StreamOptions {
 
 /**
  * Streams stdout lines of a long-running command (`tail -F`, `journalctl -f`, grep over big logs) with
- * backpressure: when the consumer falls `highWaterMark` lines behind, the channel is paused (SSH window
+ * backpressure: when the consumer falls `highWaterMark` lines behind, the output is paused (SSH window
  * stops, the remote process blocks on write). Ending the iteration early (break/return), aborting the
- * signal or an error closes the channel and ends the remote process group (see WATCHDOG).
+ * signal or an error ends the remote process group.
+ * The command runs in a started shell worker when one is free (worker.ts `stream()`: no new session, no login shell;
+ * its watchdog ends the job on cancel and on channel EOF), else in a channel of its own under WATCHDOG.
  * An aborted signal ends the iteration with a Cancelled error; callers treat it as a normal outcome.
  */
 export async function* lines(pool: SshPool, alias: string | SshTarget, argv: string[], opts: StreamOptions = {}): AsyncGenerator<string, { exitCode: number }, undefined> {
@@ -184,16 +186,6 @@ export async function* lines(pool: SshPool, alias: string | SshTarget, argv: str
   const shown = `ssh ${target.alias} ${opts.sudo ? 'sudo ' : ''}${describeArgv(argv)} (stream)`;
   const high = opts.highWaterMark ?? 1000;
   const low = Math.max(1, Math.floor(high / 4));
-  let channel: ClientChannel;
-  try {
-    const line = toCommandLine(remoteArgv(target, argv, { sudo: opts.sudo, watchdog: true }));
-    channel = (await withDeadline(`Opening a stream on "${target.alias}"`, opts.openTimeoutMs ?? pool.operationTimeoutMs, opts.signal,
-      (sig) => pool.exec(target, line, sig))).channel;
-  } catch (e) {
-    const err = classifySshError(e, { subject: target.alias, phase: 'exec' });
-    logCall(pool.logger, shown, started, err);
-    throw err;
-  }
 
   const queue: string[] = [];
   let partial = '';
@@ -209,32 +201,70 @@ export async function* lines(pool: SshPool, alias: string | SshTarget, argv: str
     w?.();
   };
   const decoder = new TextDecoder('utf-8');
-  channel.on('data', (d: Buffer) => {
+  let source: { pause(): void; resume(): void; stop(): void };
+  const onData = (d: Buffer) => {
     const text = partial + decoder.decode(d, { stream: true });
     const parts = text.split('\n');
     partial = parts.pop()!;
     for (const p of parts) queue.push(p.endsWith('\r') ? p.slice(0, -1) : p);
     if (queue.length >= high && !paused) {
       paused = true;
-      channel.pause();
+      source.pause();
     }
     notify();
-  });
-  channel.stderr.on('data', (d: Buffer) => {
+  };
+  const onStderr = (d: Buffer) => {
     if (errChunks.length < 64) errChunks.push(d);
-  });
-  channel.on('exit', (c: number | null) => { exit = c ?? undefined; });
-  channel.on('error', (e: Error) => { failure ??= classifySshError(e, { subject: target.alias, phase: 'exec' }); notify(); });
-  channel.on('close', () => {
+  };
+  const onEnd = (code: number | undefined) => {
+    if (done) return;
+    exit = code;
     const rest = partial + decoder.decode();
     if (rest) queue.push(rest);
     partial = '';
     done = true;
     notify();
-  });
+  };
+  const onFailure = (e: unknown) => {
+    failure ??= classifySshError(e, { subject: target.alias, phase: 'exec' });
+    notify();
+  };
+
+  try {
+    source = await withDeadline(`Opening a stream on "${target.alias}"`, opts.openTimeoutMs ?? pool.operationTimeoutMs, opts.signal, async (sig) => {
+      const worker = await pool.worker(target, sig, { stream: true });
+      if (worker) {
+        if (sig.aborted) {
+          worker.release();
+          throw cancelledError(`Opening a stream on "${target.alias}"`);
+        }
+        const job = worker.stream(toCommandLine(remoteArgv(target, argv, { sudo: opts.sudo, watchdog: false })), target, { stdout: onData, stderr: onStderr });
+        job.done.then(onEnd, (e: unknown) => {
+          // ConnectionLost while streaming: the stream ends without an exit code (reported below)
+          if (isTroubleshooterError(e, 'ConnectionLost')) onEnd(undefined);
+          else onFailure(e);
+        });
+        return { pause: () => job.pause(), resume: () => job.resume(), stop: () => job.cancel() };
+      }
+      const line = toCommandLine(remoteArgv(target, argv, { sudo: opts.sudo, watchdog: true }));
+      const { channel } = await pool.exec(target, line, sig);
+      let code: number | undefined;
+      channel.on('data', onData);
+      channel.stderr.on('data', onStderr);
+      channel.on('exit', (c: number | null) => { code = c ?? undefined; });
+      channel.on('error', onFailure);
+      channel.on('close', () => onEnd(code));
+      return { pause: () => channel.pause(), resume: () => channel.resume(), stop: () => closeChannel(channel) };
+    });
+  } catch (e) {
+    const err = classifySshError(e, { subject: target.alias, phase: 'exec' });
+    logCall(pool.logger, shown, started, err);
+    throw err;
+  }
+
   const onAbort = () => {
     failure ??= cancelledError(`Streaming from "${target.alias}"`);
-    closeChannel(channel);
+    source.stop();
     notify();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -248,7 +278,7 @@ export async function* lines(pool: SshPool, alias: string | SshTarget, argv: str
         const next = queue.shift()!;
         if (paused && queue.length <= low) {
           paused = false;
-          channel.resume();
+          source.resume();
         }
         yield next;
         continue;
@@ -269,7 +299,7 @@ export async function* lines(pool: SshPool, alias: string | SshTarget, argv: str
     throw e;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    if (!done) closeChannel(channel);
+    if (!done) source.stop();
     logCall(pool.logger, shown, started, outcome);
   }
 }

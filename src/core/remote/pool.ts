@@ -137,6 +137,8 @@ export class PooledConnection {
   readonly workers: ShellWorker[] = [];
   /** Workers being opened (counted against the limit). */
   opening = 0;
+  /** Of those, the ones opened for a stream (counted against the stream limit). */
+  openingForStream = 0;
   /** The login shell cannot run a worker (restricted shell…): commands use channels of their own. */
   workersBroken = false;
   /** Callers waiting for a worker to finish its job. */
@@ -280,20 +282,25 @@ export class SshPool {
   /**
    * An idle shell worker on the target's connection (opening one when the limit and a free slot allow), marked
    * busy; undefined when none is available right now (the caller then opens a channel of its own).
+   * `stream`: for a streamed job (worker.ts `stream()`), which may run for as long as a `tail -F` does: never waits
+   * for a busy worker, and at most `shellWorkers - 1` workers stream at once, so short commands keep one.
    */
-  async worker(aliasOrTarget: string | SshTarget, signal?: AbortSignal): Promise<ShellWorker | undefined> {
+  async worker(aliasOrTarget: string | SshTarget, signal?: AbortSignal, opts: { stream?: boolean } = {}): Promise<ShellWorker | undefined> {
     if (this.shellWorkers === 0) return undefined;
     const target = this.target(aliasOrTarget);
     const conn = await this.connection(target, signal);
     if (conn.workersBroken) return undefined;
     for (let i = conn.workers.length - 1; i >= 0; i--) if (conn.workers[i].dead) conn.workers.splice(i, 1);
+    if (opts.stream && conn.workers.filter((w) => w.streaming).length + conn.openingForStream >= this.shellWorkers - 1) return undefined;
     const idle = conn.workers.find((w) => !w.busy);
     if (idle) {
       idle.busy = true; // reserved for the caller
+      if (opts.stream) idle.streaming = true;
       return idle;
     }
     if (conn.workers.length + conn.opening < this.shellWorkers && conn.slots.free > 0) {
       conn.opening++;
+      if (opts.stream) conn.openingForStream++;
       conn.active++;
       try {
         const w = await ShellWorker.open(this, target, signal, this.shellWorkerIdleMs);
@@ -309,11 +316,12 @@ export class SshPool {
           }
         };
         w.onDead = () => {
-          // nobody left to hand work to: waiters fall back to channels of their own
-          if (conn.workers.every((x) => x.dead) && conn.opening === 0) for (const next of conn.workerWaiters.splice(0)) next(undefined);
+          // nobody left to hand work to soon (streams may run for hours): waiters fall back to channels of their own
+          if (conn.workers.every((x) => x.dead || x.streaming) && conn.opening === 0) for (const next of conn.workerWaiters.splice(0)) next(undefined);
         };
         conn.workers.push(w);
         w.busy = true;
+        if (opts.stream) w.streaming = true;
         return w;
       } catch (e) {
         // A dead connection, a timeout or a cancel is the caller's error; a login shell that cannot host a
@@ -324,11 +332,13 @@ export class SshPool {
         return undefined;
       } finally {
         conn.opening--;
+        if (opts.stream) conn.openingForStream--;
         conn.active--;
         conn.lastUsed = Date.now();
       }
     }
-    if (conn.workers.length + conn.opening === 0) return undefined;
+    // a stream does not wait; nor does anyone when every worker runs a stream (those may never end)
+    if (opts.stream || (conn.opening === 0 && conn.workers.every((w) => w.streaming))) return undefined;
     // wait for a worker to finish its job (FIFO)
     return new Promise<ShellWorker | undefined>((resolve, reject) => {
       const onAbort = () => {

@@ -18,13 +18,91 @@ import type { SshTarget } from './ssh-config';
  * random 128-bit nonce per job, so no output can forge them. On cancel or timeout the job's process group gets
  * SIGTERM through a separate channel and the worker is discarded.
  *
- * Workers hold a channel slot while they live: at most `maxWorkers` per connection, closed after `idleMs` or as
+ * Streamed jobs (`stream()`: log searches, `tail -F`) send their stdout to the caller as it comes, with backpressure
+ * (pausing the worker's channel stops the SSH window, so the remote job blocks on write), and keep the guarantee of
+ * exec.ts's watchdog: the job's process group gets SIGTERM when the caller cancels (one line written to the worker)
+ * or when the channel closes (EOF), from a tiny watchdog that reads the worker's stdin while the job runs. A worker
+ * whose streamed job was cancelled is used again once the job has ended.
+ *
+ * Workers hold a channel slot while they live: at most `maxWorkers` per connection, closed after `idleMs` (except the
+ * last one of a connection, which lives as long as the connection: the next command finds a started shell) or as
  * soon as another caller waits for a slot.
  */
 
 const START = 'exec sh';
 const JOB = (nonce: string, commandLine: string, setsid: boolean) =>
   `( exec ${setsid ? 'setsid ' : ''}${commandLine} ) </dev/null & p=$!; printf '${nonce} P %d\\n' "$p" >&2; wait "$p"; r=$?; printf '${nonce} E %d\\n' "$r"; printf '${nonce} E\\n' >&2\n`;
+
+/**
+ * A streamed job: the worker sh keeps the channel's stdin on fd 3 only for a watchdog subshell, which blocks in `read`
+ * until the caller writes a line (cancel) or the channel reaches EOF (closed, connection lost), then SIGTERMs the job's
+ * process group. When the job ends first, the worker kills the watchdog and waits for it, so it cannot eat the next
+ * job. The job itself gets stdin /dev/null and no fd 3: it cannot read or end its worker.
+ */
+const STREAM_JOB = (nonce: string, commandLine: string, setsid: boolean) =>
+  `exec 3<&0; ( exec ${setsid ? 'setsid ' : ''}${commandLine} ) </dev/null 3<&- & p=$!; printf '${nonce} P %d\n' "$p" >&2; ` +
+  `( read -r _ <&3; kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null ) </dev/null >/dev/null 2>&1 & w=$!; exec 3<&-; ` +
+  `wait "$p"; r=$?; kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; printf '${nonce} E %d\n' "$r"; printf '${nonce} E\n' >&2\n`;
+
+/** Grace for a cancelled streamed job to end before its worker is discarded instead of reused. */
+const CANCEL_GRACE_MS = 5000;
+
+export interface StreamHandlers {
+  /** The job's stdout, byte for byte, in order (the end marker removed). */
+  stdout(data: Buffer): void;
+  /** The job's stderr (the worker's markers removed). */
+  stderr(data: Buffer): void;
+}
+
+export interface StreamJob {
+  /** The job's exit status; rejects with ConnectionLost when the worker's channel closes first. */
+  readonly done: Promise<number>;
+  /** Stops reading the worker's channel (the SSH window closes, the remote job blocks on write). */
+  pause(): void;
+  resume(): void;
+  /** Ends the job (SIGTERM to its process group) and drops its further output; idempotent. */
+  cancel(): void;
+}
+
+/**
+ * Cuts the end marker off a byte stream. Everything before it passes through at once except a tail that could be the
+ * beginning of the marker (a few bytes at most; never a whole line, since the marker contains no newline).
+ */
+export class EndMarkerFramer {
+  private held: Buffer = Buffer.alloc(0);
+  /** The number after the marker once it was seen complete (`<nonce> E <code>\n`). */
+  code: number | undefined;
+
+  constructor(private readonly marker: Buffer, private readonly emit: (b: Buffer) => void) {}
+
+  push(d: Buffer): void {
+    if (this.code !== undefined) return;
+    const buf = this.held.length ? Buffer.concat([this.held, d]) : d;
+    const at = buf.indexOf(this.marker);
+    if (at >= 0) {
+      if (at > 0) this.emit(buf.subarray(0, at));
+      const nl = buf.indexOf(0x0a, at);
+      if (nl < 0) {
+        this.held = Buffer.from(buf.subarray(at));
+        return;
+      }
+      this.code = Number(buf.subarray(at + this.marker.length, nl).toString('latin1'));
+      this.held = Buffer.alloc(0);
+      return;
+    }
+    const keep = partialPrefix(buf, this.marker);
+    if (buf.length - keep > 0) this.emit(buf.subarray(0, buf.length - keep));
+    this.held = keep ? Buffer.from(buf.subarray(buf.length - keep)) : Buffer.alloc(0);
+  }
+}
+
+/** Length of the longest suffix of `buf` that is a proper prefix of `marker`. */
+function partialPrefix(buf: Buffer, marker: Buffer): number {
+  for (let k = Math.min(buf.length, marker.length - 1); k > 0; k--) {
+    if (buf[buf.length - k] === marker[0] && buf.subarray(buf.length - k).equals(marker.subarray(0, k))) return k;
+  }
+  return 0;
+}
 
 export interface JobResult {
   code: number;
@@ -35,6 +113,8 @@ export interface JobResult {
 
 export class ShellWorker {
   busy = false;
+  /** Reserved for or running a streamed job (long-lived: callers do not wait for it). */
+  streaming = false;
   dead = false;
   lastUsed = Date.now();
   private setsid = true;
@@ -75,8 +155,23 @@ export class ShellWorker {
 
   private armIdle() {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => { if (!this.busy) this.close(); }, this.idleMs);
+    this.idleTimer = setTimeout(() => {
+      if (this.busy || this.dead) return;
+      // the connection's last worker stays (the connection's own idle close ends it): the next command or search
+      // finds a started shell instead of paying the login shell again
+      if (this.connection.workers.some((w) => w !== this && !w.dead)) this.close();
+      else this.armIdle();
+    }, this.idleMs);
     this.idleTimer.unref();
+  }
+
+  /** Gives back a worker reserved by SshPool.worker() without running a job on it. */
+  release() {
+    if (this.dead) return;
+    this.busy = false;
+    this.streaming = false;
+    this.armIdle();
+    this.onIdle?.(this);
   }
 
   close() {
@@ -196,6 +291,132 @@ export class ShellWorker {
         reject(classifySshError(e, { subject: target.alias, phase: 'exec' }));
       }
     });
+  }
+
+  /**
+   * Runs one job with its output streamed to `handlers` as it arrives (see STREAM_JOB). The worker is busy until
+   * `done` settles; after `cancel()` it is handed on once the job has ended, or closed after CANCEL_GRACE_MS.
+   */
+  stream(commandLine: string, target: SshTarget, handlers: StreamHandlers, useSetsid = this.setsid): StreamJob {
+    this.busy = true;
+    this.streaming = true;
+    this.connection.active++;
+    this.connection.lastUsed = Date.now();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const nonce = randomBytes(16).toString('hex');
+    const endErr = `${nonce} E`;
+    const pidMark = `${nonce} P `;
+    let cancelled = false;
+    let settled = false;
+    let paused = false;
+    let errDone = false;
+    let errText = '';
+    let graceTimer: NodeJS.Timeout | undefined;
+    const out = new EndMarkerFramer(Buffer.from(`${nonce} E `), (b) => { if (!cancelled) handlers.stdout(b); });
+    const errDecoder = new TextDecoder('utf-8');
+    let resolveDone!: (code: number) => void;
+    let rejectDone!: (e: unknown) => void;
+    const done = new Promise<number>((res, rej) => { resolveDone = res; rejectDone = rej; });
+    const cleanup = () => {
+      settled = true;
+      if (graceTimer) clearTimeout(graceTimer);
+      this.channel.off('data', onOut);
+      this.channel.stderr.off('data', onErr);
+      this.channel.off('close', onClose);
+      if (paused) this.channel.resume();
+      this.connection.active--;
+      this.connection.lastUsed = Date.now();
+    };
+    const finishIfDone = () => {
+      if (settled || out.code === undefined || !errDone) return;
+      cleanup();
+      this.busy = false;
+      this.streaming = false;
+      this.lastUsed = Date.now();
+      this.armIdle();
+      resolveDone(out.code);
+      this.onIdle?.(this);
+    };
+    const onOut = (d: Buffer) => {
+      out.push(d);
+      finishIfDone();
+    };
+    const onErr = (d: Buffer) => {
+      errText += errDecoder.decode(d, { stream: true });
+      let nl: number;
+      while ((nl = errText.indexOf('\n')) >= 0) {
+        let line = errText.slice(0, nl);
+        errText = errText.slice(nl + 1);
+        const p = line.indexOf(pidMark);
+        if (p >= 0) line = line.slice(0, p) + line.slice(p + pidMark.length).replace(/^\d+/, '');
+        if (line.endsWith(endErr)) {
+          line = line.slice(0, -endErr.length);
+          errDone = true;
+        }
+        if (line && !cancelled) handlers.stderr(Buffer.from(`${line}${errDone ? '' : '\n'}`));
+      }
+      // a job that writes a huge stderr line without a newline: pass it on, keeping a tail that may hold a marker
+      if (errText.length > 65536 && !cancelled) {
+        handlers.stderr(Buffer.from(errText.slice(0, -128)));
+        errText = errText.slice(-128);
+      }
+      finishIfDone();
+    };
+    const onClose = () => {
+      if (settled) return;
+      cleanup();
+      this.busy = false;
+      this.streaming = false;
+      rejectDone(new TroubleshooterError('ConnectionLost', `Connection to "${target.alias}" was lost while streaming.`, { subject: target.alias }));
+    };
+    this.channel.on('data', onOut);
+    this.channel.stderr.on('data', onErr);
+    this.channel.once('close', onClose);
+    try {
+      this.channel.write(STREAM_JOB(nonce, commandLine, useSetsid));
+    } catch (e) {
+      cleanup();
+      this.busy = false;
+      this.streaming = false;
+      this.close();
+      rejectDone(classifySshError(e, { subject: target.alias, phase: 'exec' }));
+    }
+    return {
+      done,
+      pause: () => {
+        if (settled || paused || cancelled) return;
+        paused = true;
+        this.channel.pause();
+      },
+      resume: () => {
+        if (!paused) return;
+        paused = false;
+        this.channel.resume();
+      },
+      cancel: () => {
+        if (settled || cancelled) return;
+        cancelled = true;
+        if (paused) {
+          paused = false;
+          this.channel.resume();
+        }
+        // the watchdog's `read` gets this line and SIGTERMs the job's group; the worker goes on when the job ends
+        try {
+          this.channel.write('\n');
+        } catch {
+          // the channel is gone: its EOF reaches the watchdog
+        }
+        graceTimer = setTimeout(() => {
+          if (settled) return;
+          cleanup();
+          this.busy = false;
+          this.streaming = false;
+          this.close(); // EOF: a watchdog still waiting ends the job
+          rejectDone(cancelledError(`Streaming from "${target.alias}"`));
+        }, CANCEL_GRACE_MS);
+        graceTimer.unref();
+      },
+    };
   }
 }
 

@@ -263,6 +263,73 @@ describe('ssh to the lab hosts (integration)', function () {
       assert.equal(after.stdout, '');
     });
 
+    it('streams run in a started shell worker (no new session per search), binary-safe, and cancel keeps the worker', async () => {
+      const { pool } = newPool();
+      const collect = async (argv: string[]) => {
+        const out: string[] = [];
+        for await (const l of lines(pool, 'compute1', argv)) out.push(l);
+        return out;
+      };
+      // the job's parent is the worker's sh: the same one for consecutive streams
+      const [first] = await collect(['sh', '-c', 'echo "$PPID"']);
+      const [second] = await collect(['sh', '-c', 'echo "$PPID"']);
+      assert.match(first, /^\d+$/);
+      assert.equal(second, first, 'the second stream ran in the same started shell');
+      // bytes a marker could be confused with, NUL, no final newline
+      assert.deepEqual(await collect(['printf', 'x\\000y\\nE 0\\n E \\nlast']), ['x\0y', 'E 0', ' E ', 'last']);
+      // cancel a tail -F in the worker: the tail ends, and the worker is used again afterwards
+      const file = `/tmp/ost-wtail-${process.pid}-${Date.now()}.log`;
+      await run(pool, 'compute1', textCommand(['sh', '-c', `echo one > ${file}`]));
+      const ctrl = new AbortController();
+      await assert.rejects(stream(pool, 'compute1', ['tail', '-n', '+1', '-F', file], { signal: ctrl.signal, onLine: () => ctrl.abort() }), (e) => isCancelled(e));
+      let left = 'x';
+      for (let i = 0; i < 20 && left; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        left = (await run(pool, 'compute1', { ...textCommand(['pgrep', '-f', `[t]ail -n .1 -F ${file}`]), okExitCodes: [0, 1] })).stdout;
+      }
+      assert.equal(left, '', 'no tail left on the host');
+      const [third] = await collect(['sh', '-c', 'echo "$PPID"']);
+      assert.equal(third, first, 'the worker survived the cancel');
+      await run(pool, 'compute1', textCommand(['rm', '-f', file]));
+    });
+
+    it('a lost connection ends a streamed job in a worker (its watchdog sees EOF)', async () => {
+      const { pool } = newPool();
+      const marker = `ost-wlost-${process.pid}-${Date.now()}`;
+      const it = lines(pool, 'compute1', ['sh', '-c', 'echo started; while :; do sleep 1; done', marker]);
+      assert.equal((await it.next()).value, 'started');
+      const conn = await pool.connection('compute1');
+      assert.ok(conn.workers.some((w) => w.streaming), 'the stream runs in a shell worker');
+      conn.client.end(); // the transport goes away under the stream
+      await assert.rejects((async () => { for (;;) { if ((await it.next()).done) return; } })(), (e) => isTroubleshooterError(e, 'ConnectionLost'));
+      const { pool: other } = newPool();
+      let left = 'x';
+      for (let i = 0; i < 20 && left; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        left = (await run(other, 'compute1', { ...textCommand(['pgrep', '-f', `[w]hile :; do sleep 1; done ${marker}`]), okExitCodes: [0, 1] })).stdout;
+      }
+      assert.equal(left, '', 'no orphan left on the host');
+    });
+
+    it('long streams never starve short commands: one worker stays for run(), further streams use channels', async () => {
+      const { pool } = newPool({ shellWorkers: 2 });
+      const ctrl = new AbortController();
+      const started: string[] = [];
+      const streams = [0, 1].map((i) => stream(pool, 'compute1', ['sh', '-c', 'echo "$PPID"; while :; do sleep 1; done', `ost-starve-${i}`], {
+        signal: ctrl.signal,
+        onLine: (l) => { started.push(l); },
+      }).catch((e: unknown) => { if (!isCancelled(e)) throw e; }));
+      for (let i = 0; i < 100 && started.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(started.length, 2, 'both streams run');
+      const conn = await pool.connection('compute1');
+      assert.equal(conn.workers.filter((w) => w.streaming && !w.dead).length, 1, 'one stream in a worker, the other in a channel');
+      const t0 = Date.now();
+      assert.equal((await run(pool, 'compute1', { ...textCommand(['echo', 'short']), timeoutMs: 15_000 })).value, 'short\n');
+      assert.ok(Date.now() - t0 < 15_000);
+      ctrl.abort();
+      await Promise.all(streams);
+    });
+
     it('backpressure: a slow consumer pauses the channel and still gets every line in order', async () => {
       const { pool } = newPool();
       let n = 0;
