@@ -3,9 +3,9 @@
 // is applied; Ctrl+S saves it to the host (checked over ssh: the new content, a backup beside it). compute2 is
 // restored afterwards (content, backups removed, libvirtd restarted), so other suites find the lab as it was.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sshOnLab } from '../extension/support/lab';
 import { repoRoot } from '../support/lab';
 import { openWorkbench, type Workbench } from './support/workbench';
 
@@ -13,24 +13,8 @@ const SSH_CONFIG = join(repoRoot, '.lab', 'ssh', 'config');
 const HOST = 'compute2';
 const FILE = '/etc/libvirt/libvirtd.conf';
 
-/** Runs a constant command on a lab host; `stdin` goes to its standard input. */
-function ssh(command: string, stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ssh', ['-F', SSH_CONFIG, HOST, command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill(), 60_000);
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`ssh ${HOST} "${command}" failed (${code}): ${err.trim()}`));
-    });
-    p.stdin.end(stdin ?? '');
-  });
-}
+/** Runs a constant command on compute2; `stdin` goes to its standard input. */
+const ssh = (command: string, stdin?: string): Promise<string> => sshOnLab(SSH_CONFIG, HOST, command, stdin);
 
 const listDir = async () => (await ssh('ls -1 /etc/libvirt')).split('\n').filter(Boolean);
 
