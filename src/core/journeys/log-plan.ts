@@ -1,6 +1,6 @@
 import { errorMessage, isCancelled, isTroubleshooterError } from '../errors';
 import type { CorrelationKey } from '../logs/keys';
-import { validateRequestId } from '../logs/keys';
+import { validateRequestId } from '../remote/command';
 import type { OpenStackClient } from '../openstack/client';
 import type { Server } from '../openstack/types';
 
@@ -103,7 +103,7 @@ export async function cloudHosts(client: OpenStackClient, mapping: HostMapping, 
 
 /** A request id: search it on every host of the cloud. */
 export async function planRequestLogs(client: OpenStackClient, requestId: string, mapping: HostMapping, signal?: AbortSignal): Promise<LogPlan> {
-  const id = validateRequestId(requestId);
+  const id = validateRequestId(requestId, { normalize: true });
   const { hosts, notes } = await cloudHosts(client, mapping, signal);
   return { title: id, keys: [{ kind: 'request', value: id }], hosts, notes };
 }

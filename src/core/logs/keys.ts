@@ -1,16 +1,17 @@
 import { TroubleshooterError } from '../errors';
+import { REQUEST_ID_PATTERN, validateRequestId } from '../remote/command';
 
 /**
  * Correlation keys. Every key is validated here, before it can reach a remote command: a request id is `req-` + a
- * lower-case uuid (what oslo.middleware accepts as a global id), an instance is a uuid, a libvirt domain is
- * `instance-` + 8 hex digits. Anything else is InvalidInput with the value quoted.
+ * lower-case uuid (what oslo.middleware accepts as a global id; the one validator is remote/command.ts
+ * `validateRequestId`), an instance is a uuid, a libvirt domain is `instance-` + 8 hex digits. Anything else is
+ * InvalidInput with the value quoted.
  */
 
-export const REQUEST_ID_RE = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const INSTANCE_NAME_RE = /^instance-[0-9a-f]{8}$/;
 /** Finds request ids inside a line. */
-export const REQUEST_ID_IN_TEXT = /req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+export const REQUEST_ID_IN_TEXT = new RegExp(REQUEST_ID_PATTERN, 'g');
 
 export type KeyKind = 'request' | 'instance' | 'instanceName';
 
@@ -22,18 +23,6 @@ export interface CorrelationKey {
 function shown(value: string): string {
   const v = value.replace(/[\r\n\t]/g, ' ');
   return v.length > 80 ? `${v.slice(0, 80)}…` : v;
-}
-
-export function validateRequestId(value: string): string {
-  const v = value.trim().toLowerCase();
-  if (!REQUEST_ID_RE.test(v)) {
-    throw new TroubleshooterError(
-      'InvalidInput',
-      `Not a request id (expected req- followed by a UUID, like req-5f2adc28-1772-480e-a35c-c12ec08b94d7): "${shown(value)}".`,
-      { value: shown(value) },
-    );
-  }
-  return v;
 }
 
 export function validateInstanceUuid(value: string): string {
@@ -58,7 +47,7 @@ export function validateInstanceName(value: string): string {
 export function validateKey(key: CorrelationKey): CorrelationKey {
   switch (key.kind) {
     case 'request':
-      return { kind: 'request', value: validateRequestId(key.value) };
+      return { kind: 'request', value: validateRequestId(key.value, { normalize: true }) };
     case 'instance':
       return { kind: 'instance', value: validateInstanceUuid(key.value) };
     case 'instanceName':
@@ -69,7 +58,7 @@ export function validateKey(key: CorrelationKey): CorrelationKey {
 /** What the user typed: a request id or an instance uuid (the CLI argument, the command palette input). */
 export function parseQueryKey(text: string): CorrelationKey {
   const v = text.trim();
-  if (/^req-/i.test(v)) return { kind: 'request', value: validateRequestId(v) };
+  if (/^req-/i.test(v)) return { kind: 'request', value: validateRequestId(v, { normalize: true }) };
   if (UUID_RE.test(v.toLowerCase())) return { kind: 'instance', value: v.toLowerCase() };
   if (INSTANCE_NAME_RE.test(v)) return { kind: 'instanceName', value: v };
   throw new TroubleshooterError(

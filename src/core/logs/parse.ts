@@ -1,6 +1,7 @@
 import { MONTHS, localToUtcMs, parseOffset, resolveYear } from './clock';
 import { REQUEST_ID_IN_TEXT } from './keys';
 import type { HostClock, LogFormat, LogLevel } from './types';
+import { REQUEST_ID_RE } from '../remote/command';
 
 /**
  * Line parsers for every log format an OpenStack host writes. `parseHead` returns the parsed head of a line that
@@ -60,7 +61,7 @@ const JOURNAL_REST = /^(\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/;
 const APACHE = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (\d{4})\] \[(?:([\w-]+):)?(\w+)\] (?:\[pid (\d+)(?::tid \d+)?\] )?(?:\[(?:remote|client) [^\]]*\] )?(.*)$/;
 const SYSLOG = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (\S+) ([^\s[:]+)(?:\[(\d+)\])?:? ?(.*)$/;
 const INSTANCE_TAG = /\[instance: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]/;
-const REQ = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const REQ = REQUEST_ID_RE;
 /** The message part of a journald/syslog line written by an oslo service (DevStack: no timestamp). */
 const OSLO_BODY = /^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.,]\d+ )?(?:(\d+) )?(TRACE|DEBUG|INFO|AUDIT|WARNING|WARN|ERROR|CRITICAL) (\S+) ?(.*)$/;
 

@@ -95,11 +95,25 @@ export function validateUuid(value: string): string {
 
 /**
  * An OpenStack request id: `req-` + lower-case dashed UUID (oslo.middleware's format; anything else is
- * silently ignored by the services, so it can never match a log line).
+ * silently ignored by the services, so it can never match a log line). THE request-id pattern of the project:
+ * core/logs (keys, parsers) and the features use it from here.
  */
-export function validateRequestId(value: string): string {
-  if (!/^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) return invalid('request id', value);
-  return value;
+export const REQUEST_ID_PATTERN = 'req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+export const REQUEST_ID_RE = new RegExp(`^${REQUEST_ID_PATTERN}$`);
+
+/**
+ * THE request-id validator. Strict by default (a value from an API or a log line is used as it is); `normalize` for
+ * what a user typed or pasted: surrounding blanks dropped and upper case lowered before the check. Returns the
+ * value to use; throws InvalidInput quoting the value as given.
+ */
+export function validateRequestId(value: string, opts: { normalize?: boolean } = {}): string {
+  const v = opts.normalize ? value.trim().toLowerCase() : value;
+  if (!REQUEST_ID_RE.test(v)) {
+    const shown = (value.length > 80 ? `${value.slice(0, 80)}…` : value).replace(/[\r\n\t]/g, ' ');
+    throw new TroubleshooterError('InvalidInput',
+      `Not a request id (expected req- followed by a UUID, like req-5f2adc28-1772-480e-a35c-c12ec08b94d7): "${shown}".`, { value: shown });
+  }
+  return v;
 }
 
 /** A network namespace name as `ip netns` accepts it (a file name under /run/netns), e.g. `qrouter-<uuid>`. */

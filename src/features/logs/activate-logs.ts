@@ -3,7 +3,8 @@ import { TroubleshooterError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { planInstanceLogs, planRequestLogs, type HostMapping, type LogPlan } from '../../core/journeys/log-plan';
 import type { LogHost } from '../../core/logs/correlate';
-import { parseQueryKey, REQUEST_ID_IN_TEXT, validateRequestId } from '../../core/logs/keys';
+import { parseQueryKey, REQUEST_ID_IN_TEXT } from '../../core/logs/keys';
+import { validateRequestId } from '../../core/remote/command';
 import { offlineHosts } from '../../core/logs/offline';
 import { PoolHostRunner } from '../../core/logs/pool-host-runner';
 import type { OpenStackClient } from '../../core/openstack/client';
@@ -169,7 +170,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
           ignoreFocusOut: true,
           validateInput: (v) => {
             try {
-              validateRequestId(v);
+              validateRequestId(v, { normalize: true });
               return undefined;
             } catch (e) {
               return (e as Error).message;
@@ -178,7 +179,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
         });
         if (!id) return undefined;
       }
-      const requestId = validateRequestId(id);
+      const requestId = validateRequestId(id, { normalize: true });
       return open({ request: requestId, cloud: arg?.cloud ?? services.cloud().name, dir: arg?.dir }, requestId);
     }),
     registerCommand('openstack.logs.showInstance', logger, async (arg?: { serverId?: string; name?: string; cloud?: string; follow?: boolean }) => {

@@ -8,6 +8,7 @@ import {
 import { remoteArgv } from '../../../src/core/remote/exec';
 import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
 import { isTroubleshooterError } from '../../../src/core/errors';
+import { validateKey } from '../../../src/core/logs/keys';
 
 const NASTY = [
   '', ' ', 'plain', "it's", "'", "''", '"', '$HOME', '${HOME}', '`id`', '$(id)', 'a;b', 'a && b', 'a|b', '*', '?', '[a]',
@@ -117,6 +118,18 @@ describe('remote input validators', () => {
     bad(() => validateRequestId('req-483ABC5C-1199-46c0-afa8-0962c517bba7'));
     bad(() => validateRequestId('483abc5c-1199-46c0-afa8-0962c517bba7'));
     bad(() => validateRequestId('req-x'));
+    // what a user pastes: blanks and upper case are fixed only when asked, and the message quotes the input as given
+    assert.equal(validateRequestId(' REQ-483ABC5C-1199-46C0-AFA8-0962C517BBA7\n', { normalize: true }), 'req-483abc5c-1199-46c0-afa8-0962c517bba7');
+    assert.throws(() => validateRequestId('req-1; reboot', { normalize: true }),
+      (e: Error) => isTroubleshooterError(e, 'InvalidInput') && e.message === 'Not a request id (expected req- followed by a UUID, like req-5f2adc28-1772-480e-a35c-c12ec08b94d7): "req-1; reboot".');
+  });
+
+  it('one request-id validator: the correlation keys use the same one', () => {
+    for (const v of ['req-483abc5c-1199-46c0-afa8-0962c517bba7', ' REQ-483ABC5C-1199-46C0-AFA8-0962C517BBA7 ', 'req-483abc5c', 'req-483abc5c-1199-46c0-afa8-0962c517bba7$(id)', '']) {
+      const viaRemote = (() => { try { return validateRequestId(v, { normalize: true }); } catch (e) { return (e as Error).message; } })();
+      const viaKeys = (() => { try { return validateKey({ kind: 'request', value: v }).value; } catch (e) { return (e as Error).message; } })();
+      assert.equal(viaKeys, viaRemote, JSON.stringify(v));
+    }
   });
 
   it('namespace names', () => {
