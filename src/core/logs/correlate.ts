@@ -231,7 +231,7 @@ export async function searchHost(
       const b = builderFor(l.file);
       if (last && last !== b) last.break();
       last = b;
-      b.add(l.text, l.lineNo, l.matched ?? true);
+      b.add(l.text, undefined, l.matched ?? true, l.offset);
     },
     onStderr: (s) => {
       const w = classifyStderr(s, mapPath);
@@ -249,8 +249,10 @@ function journalService(e: LogEntry): string {
   return m ? m[1] : 'journal';
 }
 
+/** Identity of an entry across rounds: its place in its file; the journal (a new stream per search) by content. */
 function entryId(e: LogEntry): string {
-  return e.lineNo !== undefined ? `${e.host}\0${e.file}\0${e.lineNo}` : `${e.host}\0${e.file}\0${e.ts}\0${e.lines[0]}`;
+  const at = e.file === 'journal' ? undefined : (e.offset ?? e.lineNo);
+  return at !== undefined ? `${e.host}\0${e.file}\0${at}` : `${e.host}\0${e.file}\0${e.ts}\0${e.lines[0]}`;
 }
 
 /** Correlates `query` across `hosts`. Hosts that fail are reported in `hosts` and by events; the others go on. */

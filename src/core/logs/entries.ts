@@ -1,9 +1,12 @@
 import { redact } from '../log';
+import { REQUEST_ID_PATTERN } from '../remote/command';
 import { continuesRecord, parseHead, type ParseContext, type ParsedHead } from './parse';
 import type { LogEntry } from './types';
 
 /** Marker the line splitter appends to a line it cut (see host-runner.ts `MAX_LINE_BYTES`). */
 export const TRUNCATED_MARK = ' … [line truncated]';
+
+const REQUEST_ID_ANYWHERE = new RegExp(REQUEST_ID_PATTERN);
 
 /**
  * Builds entries from the lines of ONE file (or journald stream), in file order. A line is either selected (it
@@ -15,7 +18,7 @@ export class EntryBuilder {
   private curHead: ParsedHead | undefined;
   private curLastLineNo: number | undefined;
   /** Selected lines that are continuations we could not attach (their record's head was not selected). */
-  private orphans: { text: string; lineNo?: number }[] = [];
+  private orphans: { text: string; lineNo?: number; offset?: number }[] = [];
   private lastTs: number | undefined;
 
   constructor(
@@ -26,7 +29,11 @@ export class EntryBuilder {
     private readonly emit: (e: LogEntry) => void,
   ) {}
 
-  add(text: string, lineNo: number | undefined, selected: boolean): void {
+  /**
+   * `lineNo`: the line's number when known (a gap in numbers ends the record); `offset`: its byte offset in the file
+   * (grep -b; gaps then come as `break()` from grep's `--` separators).
+   */
+  add(text: string, lineNo: number | undefined, selected: boolean, offset?: number): void {
     const head = parseHead(text, this.ctx);
     const contiguous = lineNo === undefined || this.curLastLineNo === undefined || lineNo === this.curLastLineNo + 1;
     if (this.cur && contiguous && (!head || (this.curHead && continuesRecord(head, this.curHead)))) {
@@ -45,8 +52,8 @@ export class EntryBuilder {
     this.finish();
     if (!head) {
       // A matching continuation line whose head was not matched (e.g. a request id inside a response body).
-      if (this.lastTs !== undefined) this.emitOrphan(text, lineNo, this.lastTs);
-      else this.orphans.push({ text, lineNo });
+      if (this.lastTs !== undefined) this.emitOrphan(text, lineNo, this.lastTs, offset);
+      else this.orphans.push({ text, lineNo, offset });
       return;
     }
     this.curHead = head;
@@ -56,6 +63,7 @@ export class EntryBuilder {
       service: this.service,
       file: this.file,
       lineNo,
+      offset,
       format: head.format,
       level: head.level,
       requestId: head.requestId,
@@ -99,12 +107,12 @@ export class EntryBuilder {
   private flushOrphans(ts: number): void {
     const o = this.orphans;
     this.orphans = [];
-    for (const x of o) this.emitOrphan(x.text, x.lineNo, ts);
+    for (const x of o) this.emitOrphan(x.text, x.lineNo, ts, x.offset);
   }
 
-  private emitOrphan(text: string, lineNo: number | undefined, ts: number): void {
-    const e: LogEntry = { ts, host: this.host, service: this.service, file: this.file, lineNo, format: 'oslo', lines: [] };
-    const m = /req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(text);
+  private emitOrphan(text: string, lineNo: number | undefined, ts: number, offset?: number): void {
+    const e: LogEntry = { ts, host: this.host, service: this.service, file: this.file, lineNo, offset, format: 'oslo', lines: [] };
+    const m = REQUEST_ID_ANYWHERE.exec(text);
     if (m) e.requestId = m[0];
     this.pushLine(e, text);
     this.emit(e);

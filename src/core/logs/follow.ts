@@ -9,9 +9,11 @@ import type { LogEntry, LogWarning } from './types';
 
 /**
  * Follow mode: `tail -v -F -n 0` on the same sources, filtered on the host by the same fixed strings
- * (`grep --line-buffered -F`), appended live. A dropped connection reconnects with exponential backoff (lines written
- * while disconnected are not replayed). Aborting the signal ends every remote process: the runner closes the
- * channel/process and the remote script's stdin watchdog kills its tail and grep.
+ * (`grep --line-buffered -F`), appended live. Log files that appear after the start (a new service log, a file rotated
+ * in under a new name) are found by a rescan on the host every `rescanSeconds` and followed from their first line.
+ * A dropped connection reconnects with exponential backoff (lines written while disconnected are not replayed).
+ * Aborting the signal ends every remote process: the runner closes the channel/process and the remote script's stdin
+ * watchdog kills its tail and grep.
  */
 
 export type FollowEvent =
@@ -30,6 +32,8 @@ export interface FollowOptions {
   contextLines?: number;
   /** A record without further lines is complete after this long (ms). Default 250. */
   flushAfterMs?: number;
+  /** Look for new log files every this many seconds (search-command.ts DEFAULT_RESCAN_SECONDS; 0: never). */
+  rescanSeconds?: number;
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -75,6 +79,7 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
     journald: sources.journald,
     contextLines: opts.contextLines,
     watchStdin: h.runner.keepsStdinOpen,
+    rescanSeconds: opts.rescanSeconds,
   });
   const values = keys.map((k) => k.value);
   const builders = new Map<string, EntryBuilder>();
@@ -124,13 +129,14 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
           return;
         }
         if (l.kind === 'separator') {
-          builders.get(current)?.break();
+          builders.get(l.file ?? current)?.break();
           return;
         }
         if (l.kind === 'other') {
           const files = /^FILES (\d+)$/.exec(l.text);
           if (files) fileCount = Number(files[1]);
           else if (l.text === 'READY') announce();
+          else if (l.text.startsWith('NEW /')) (opts.log ?? nullLogger).info(`Following new log file "${mapPath(l.text.slice(4))}" on "${host}"`);
           else {
             const w = classifyStderr(l.text, mapPath);
             if (w) opts.onEvent?.({ type: 'warning', warning: { host, file: w.file, message: redact(w.message) } });
@@ -138,7 +144,8 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
           return;
         }
         if (l.kind !== 'line') return;
-        const file = l.file === 'journal' ? 'journal' : current;
+        // lines of the main tail carry no file (its `==> FILE <==` headers say it); the others name theirs
+        const file = l.file || current;
         if (!file) return;
         const selected = values.some((v) => l.text.includes(v));
         builderFor(file).add(l.text, undefined, selected);

@@ -6,14 +6,16 @@ import { validateKey, type CorrelationKey } from './keys';
  * with the keys, the time window and the directories as positional arguments, so the remote layer quotes each once.
  *
  * What runs on the host:
- *   find DIRS -type f -newermt @SINCE ! -name '*.gz' … -exec grep -F -n -Z -H -A CTX -e KEYS -- {} +
+ *   find DIRS -type f -newermt @SINCE ! -name '*.gz' … -exec grep -F -b -Z -H -A CTX -e KEYS -- {} +
  *   find DIRS -type f -newermt @SINCE -name '*.gz' -exec sh -c 'gzip -cdq -- "$f" | grep … --label="$f"' …
- *   journalctl -o short-iso-precise --since @SINCE [-u UNIT…] | grep -F -n -Z -H --label=journal -A CTX -e KEYS
+ *   journalctl -o short-iso-precise --since @SINCE [-u UNIT…] | grep -F -b -Z -H --label=journal -A CTX -e KEYS
  *   … | cut -b 1-MAX
  * Choices, and why:
  * - `LC_ALL=C grep -F`: byte matching, no locale cost, no regex from input; invalid UTF-8 cannot make grep stop.
- * - `-Z -n -H`: the file name ends at a NUL (file names may contain ':' and '-'), then the line number followed by
- *   ':' for a matching line and '-' for a context line.
+ * - `-Z -b -H`: the file name ends at a NUL (file names may contain ':' and '-'), then the line's byte offset followed
+ *   by ':' for a matching line and '-' for a context line. The offset identifies a line across rounds (as a line
+ *   number would), but `-n` makes grep count every newline of the file: 25% more time on a 1 GiB log (measured,
+ *   GNU grep 3.8); the offset is known anyway. Gaps between context groups come as grep's `--` separators.
  * - `-A CTX` (default 100): tracebacks' continuation lines do not contain the key. oslo.log writes them right after
  *   the record (raw lines, or lines with the exception prefix `<ts> <pid> ERROR <logger>` and no request id), so a
  *   bounded trailing context brings them in the same pass; the parser keeps only lines that continue a matching
@@ -87,8 +89,8 @@ const SEARCH_SCRIPT = [
   ...DETECT_INLINE,
   'search() {',
   '  if [ $# -gt 0 ]; then',
-  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec grep --line-buffered -F -n -Z -H -A "$ctx" -e "$keys" -- {} + 2>&1`,
-  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} -name '*.gz' -exec sh -c 'k=$1 c=$2; shift 2; for f; do gzip -cdq -- "$f" | grep --line-buffered -F -n -Z -H --label="$f" -A "$c" -e "$k"; done' gz "$keys" "$ctx" {} + 2>&1`,
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec grep --line-buffered -F -b -Z -H -A "$ctx" -e "$keys" -- {} + 2>&1`,
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} -name '*.gz' -exec sh -c 'k=$1 c=$2; shift 2; for f; do gzip -cdq -- "$f" | grep --line-buffered -F -b -Z -H --label="$f" -A "$c" -e "$k"; done' gz "$keys" "$ctx" {} + 2>&1`,
   '  fi',
   '  if [ -n "$journal" ]; then',
   '    (',
@@ -96,7 +98,7 @@ const SEARCH_SCRIPT = [
   "'",
   '      set --',
   '      for u in $journal; do [ "$u" = "-" ] || set -- "$@" -u "$u"; done',
-  '      journalctl --no-pager -q -o short-iso-precise ${since:+--since} ${since:+"@$since"} "$@" 2>&1 | grep --line-buffered -F -n -Z -H --label=journal -A "$ctx" -e "$keys" 2>&1',
+  '      journalctl --no-pager -q -o short-iso-precise ${since:+--since} ${since:+"@$since"} "$@" 2>&1 | grep --line-buffered -F -b -Z -H --label=journal -A "$ctx" -e "$keys" 2>&1',
   '    )',
   '  fi',
   '}',
@@ -105,22 +107,44 @@ const SEARCH_SCRIPT = [
 ].join('\n');
 
 const FOLLOW_SCRIPT = [
-  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6',
-  'shift 6',
+  'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6 rescan=$7',
+  'shift 7',
   'export LC_ALL=C',
   'set -f',
   TREE,
   'bound() { if command -v stdbuf >/dev/null 2>&1; then stdbuf -oL cut -b "1-$max"; else cat; fi; }',
+  `list() { find "$@" -type f \\( -name '*.log' -o -name '*_log' \\) ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} 2>/dev/null; }`,
+  // a file that appears later: its own tail from its first line (every line of it is newer than the follow), lines
+  // labelled with its path and group separators naming it, since its output interleaves with the main tail's
+  'follow_new() {',
+  '  tail -F -n +1 -- "$1" | grep --line-buffered -F -Z -H --label="tail:$1" --group-separator="-- $1" -A "$ctx" -e "$keys" | bound',
+  '}',
+  'rescan() {',
+  '  while sleep "$rescan"; do',
+  '    now=$(list "$@")',
+  '    new=$(printf "%s\\n%s\\n%s\\n" "$known" "$known" "$now" | sort | uniq -u)',
+  '    [ -n "$new" ] || continue',
+  '    for f in $new; do echo "NEW $f"; follow_new "$f" & done',
+  '    known=$(printf "%s\\n%s\\n" "$known" "$new" | sort -u)',
+  '  done',
+  '}',
   'body() {',
-  '  if [ $# -gt 0 ]; then',
+  "  IFS='",
+  "'",
+  '  known=""',
+  '  [ $# -gt 0 ] && known=$(list "$@")',
+  '  n=0',
+  '  for f in $known; do n=$((n + 1)); done',
+  '  if [ "$n" -gt 0 ]; then',
+  '    echo "FILES $n"',
+  "    tail -v -F -n 0 -- $known | grep --line-buffered -F -Z -H --label=tail -A \"$ctx\" -e \"$keys\" -e '==> ' | bound &",
+  '  fi',
+  "  IFS=' '",
+  '  if [ $# -gt 0 ] && [ "$rescan" -gt 0 ]; then',
   "    IFS='",
   "'",
-  `    set -- $(find "$@" -type f \\( -name '*.log' -o -name '*_log' \\) ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} 2>/dev/null)`,
+  '    rescan "$@" &',
   "    IFS=' '",
-  '  fi',
-  '  if [ $# -gt 0 ]; then',
-  '    echo "FILES $#"',
-  "    tail -v -F -n 0 -- \"$@\" | grep --line-buffered -F -Z -H --label=tail -A \"$ctx\" -e \"$keys\" -e '==> ' | bound &",
   '  fi',
   '  if [ -n "$journal" ]; then',
   '    (',
@@ -131,7 +155,7 @@ const FOLLOW_SCRIPT = [
   '      journalctl --no-pager -q -f -n 0 -o short-iso-precise "$@" | grep --line-buffered -F -Z -H --label=journal -A "$ctx" -e "$keys" | bound',
   '    ) &',
   '  fi',
-  '  [ -n "$journal" ] && echo READY',
+  '  { [ -n "$journal" ] || [ "$n" -eq 0 ]; } && echo READY',
   '  wait',
   '}',
   ...WATCH,
@@ -148,6 +172,11 @@ export interface SearchSpec {
   contextLines?: number;
   /** End the remote process tree when stdin closes (ssh CLI and local runners keep stdin open). */
   watchStdin?: boolean;
+  /**
+   * Follow only: look for new log files in `dirs` every this many seconds (a service's new log, a file rotated in)
+   * and follow each from its first line. 0: never. Default 5.
+   */
+  rescanSeconds?: number;
   /**
    * Search only: `dirs` are candidates; the script keeps the existing ones and first prints the detection lines
    * (`D <dir>`, `T <+hhmm> <abbr>`, `Z <zone>`, `J`) that `parseDetect` reads. `journald: 'auto'` then means
@@ -198,28 +227,44 @@ export function searchArgv(spec: SearchSpec): string[] {
   return ['sh', '-c', SEARCH_SCRIPT, 'sh', ...common(spec), spec.detect ? '1' : '0', ...checkedDirs(spec.dirs)];
 }
 
-/** argv of the live follow on one host (`tail -F -n 0` + the same fixed-string filter). */
+export const DEFAULT_RESCAN_SECONDS = 5;
+
+/**
+ * argv of the live follow on one host: `tail -F -n 0` on the log files found at the start, the same fixed-string
+ * filter, and every `rescanSeconds` a `find` for files that appeared since (each then followed from its first line, so
+ * no line is shown twice and none written before the rescan is lost).
+ */
 export function followArgv(spec: SearchSpec): string[] {
   if (spec.journald === 'auto') throw new TroubleshooterError('InvalidInput', 'Follow needs detected sources.');
-  return ['sh', '-c', FOLLOW_SCRIPT, 'sh', ...common({ ...spec, sinceMs: undefined }), ...checkedDirs(spec.dirs)];
+  const rescan = spec.rescanSeconds ?? DEFAULT_RESCAN_SECONDS;
+  if (!Number.isInteger(rescan) || rescan < 0 || rescan > 3600) throw new TroubleshooterError('InvalidInput', `Invalid rescan interval "${rescan}".`);
+  return ['sh', '-c', FOLLOW_SCRIPT, 'sh', ...common({ ...spec, sinceMs: undefined }), String(rescan), ...checkedDirs(spec.dirs)];
 }
 
 export type SearchLine =
-  | { kind: 'separator' }
-  | { kind: 'line'; file: string; lineNo?: number; matched?: boolean; text: string }
+  | { kind: 'separator'; file?: string }
+  | { kind: 'line'; file: string; offset?: number; matched?: boolean; text: string }
   | { kind: 'header'; file: string }
   | { kind: 'other'; text: string };
 
 /**
- * One line of the search/follow output. Search: `FILE\0N:text` (match) or `FILE\0N-text` (context).
- * Follow: `tail\0text` / `journal\0text`, and tail's `==> FILE <==` headers.
+ * One line of the search/follow output. Search: `FILE\0N:text` (match) or `FILE\0N-text` (context), N the byte
+ * offset of the line in its file (grep -b).
+ * Follow: `tail\0text` / `journal\0text`, tail's `==> FILE <==` headers, and for files found by a rescan
+ * `tail:FILE\0text` with separators `-- FILE`.
  */
 export function parseSearchLine(line: string): SearchLine {
   if (line === '--') return { kind: 'separator' };
   const nul = line.indexOf('\0');
-  if (nul < 0) return { kind: 'other', text: line };
+  if (nul < 0) {
+    // follow: the group separator of a file that appeared later (`-- /var/log/nova/new.log`)
+    if (line.startsWith('-- /')) return { kind: 'separator', file: line.slice(3) };
+    return { kind: 'other', text: line };
+  }
   const file = line.slice(0, nul);
   const rest = line.slice(nul + 1);
+  // follow: a line of a file that appeared later, labelled with its path
+  if (file.startsWith('tail:/')) return { kind: 'line', file: file.slice(5), text: rest };
   if (file === 'tail' || (file === 'journal' && !/^\d+[:-]/.test(rest))) {
     if (file === 'tail') {
       const h = /^==> (.+) <==$/.exec(rest);
@@ -231,7 +276,7 @@ export function parseSearchLine(line: string): SearchLine {
   }
   const m = /^(\d+)([:-])/.exec(rest);
   if (!m) return { kind: 'line', file, text: rest };
-  return { kind: 'line', file, lineNo: Number(m[1]), matched: m[2] === ':', text: rest.slice(m[0].length) };
+  return { kind: 'line', file, offset: Number(m[1]), matched: m[2] === ':', text: rest.slice(m[0].length) };
 }
 
 /** A per-file problem from the command's stderr, as a user-facing sentence; undefined for noise. */

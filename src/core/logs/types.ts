@@ -23,8 +23,10 @@ export interface LogEntry {
   service: string;
   /** Path of the file on its host (as the host sees it), or `journal:<unit>` for journald. */
   file: string;
-  /** 1-based line number of the first line in the file, when known (grep -n). */
+  /** 1-based line number of the first line in the file, when known (whole files read offline). */
   lineNo?: number;
+  /** Byte offset of the first line in the file, when known (the host search's grep -b). */
+  offset?: number;
   format: LogFormat;
   level?: LogLevel;
   /** The request id of the service that logged the line (oslo `request_id`). */

@@ -77,7 +77,7 @@ describe('logs: correlation across the lab hosts (integration)', function () {
     const viaCli = await correlate([{ kind: 'request', value: migrationRequest }], HOSTS.map((h) => ({ runner: new SshCliHostRunner(h, sshConfig) })), {
       sinceMs: Date.now() - 3600e3,
     });
-    const key = (e: LogEntry) => `${e.host} ${e.file} ${e.lineNo}`;
+    const key = (e: LogEntry) => `${e.host} ${e.file} ${e.offset}`;
     assert.deepEqual(viaCli.entries.map(key), result.entries.map(key));
   });
 
@@ -177,10 +177,13 @@ describe('logs: correlation across the lab hosts (integration)', function () {
         onEvent: (e) => e.type === 'following' && resolve(),
       }).catch(reject);
     });
-    await following;
-    const during = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
-    assert.match(during.stdout, /tail -v -F -n 0 -- \/var\/log\/nova\/nova-compute\.log/);
-    ctrl.abort();
+    try {
+      await following;
+      const during = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
+      assert.match(during.stdout, /tail -v -F -n 0 -- \/var\/log\/nova\/nova-compute\.log/);
+    } finally {
+      ctrl.abort(); // also when an assertion failed: a follow left running would outlive the test run
+    }
     await sleep(1500);
     const after = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
     assert.ok(!/tail -v -F/.test(after.stdout), `tail still runs on compute1:\n${after.stdout}`);

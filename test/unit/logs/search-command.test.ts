@@ -24,7 +24,7 @@ describe('logs/search-command: argv, never a shell string from input', () => {
     assert.ok(!a[2].includes(REQ));
     assert.deepEqual(a.slice(3), ['sh', '100', String(1024 * 1024 + 4096), '1795600000', `${REQ}\ninstance-0000002a`, '', '0', '0', '/var/log/nova', '/var/log/libvirt']);
     assert.match(a[2], /LC_ALL=C/);
-    assert.match(a[2], /grep --line-buffered -F -n -Z -H -A "\$ctx" -e "\$keys"/);
+    assert.match(a[2], /grep --line-buffered -F -b -Z -H -A "\$ctx" -e "\$keys"/);
     assert.match(a[2], /-newermt/);
     assert.match(a[2], /gzip -cdq/);
     assert.equal(b[6], '', 'no window: every file, rotated ones included');
@@ -54,9 +54,9 @@ describe('logs/search-command: argv, never a shell string from input', () => {
     assert.deepEqual(parseQueryKey('instance-0000002a'), { kind: 'instanceName', value: 'instance-0000002a' });
   });
 
-  it('parses grep -Z -n output: match, context, separator, messages', () => {
-    assert.deepEqual(parseSearchLine('/var/log/nova/nova-api.log-2026\x0012:x: y'), { kind: 'line', file: '/var/log/nova/nova-api.log-2026', lineNo: 12, matched: true, text: 'x: y' });
-    assert.deepEqual(parseSearchLine('/a:b\x0013-  File "x"'), { kind: 'line', file: '/a:b', lineNo: 13, matched: false, text: '  File "x"' });
+  it('parses grep -Z -b output: match, context, separator, messages', () => {
+    assert.deepEqual(parseSearchLine('/var/log/nova/nova-api.log-2026\x0012:x: y'), { kind: 'line', file: '/var/log/nova/nova-api.log-2026', offset: 12, matched: true, text: 'x: y' });
+    assert.deepEqual(parseSearchLine('/a:b\x0013-  File "x"'), { kind: 'line', file: '/a:b', offset: 13, matched: false, text: '  File "x"' });
     assert.deepEqual(parseSearchLine('--'), { kind: 'separator' });
     assert.deepEqual(parseSearchLine('tail\x00==> /var/log/nova/nova-compute.log <=='), { kind: 'header', file: '/var/log/nova/nova-compute.log' });
     assert.deepEqual(parseSearchLine('grep: /x: Permission denied'), { kind: 'other', text: 'grep: /x: Permission denied' });
@@ -163,6 +163,63 @@ describe('logs/follow: live lines on this machine', function () {
       const ps = execFileSync('ps', ['-eo', 'args']).toString();
       rmSync(dir, { recursive: true, force: true });
       assert.ok(!ps.includes(log), `a process still follows the log:\n${ps.split('\n').filter((l) => l.includes(dir)).join('\n')}`);
+    }
+  });
+});
+
+describe('logs/follow: log files that appear after the follow started', function () {
+  this.timeout(30_000);
+  it('a new service log is followed from its first line, each line once, attributed to its own file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-logs-follow-new-'));
+    const nova = join(dir, 'compute1', 'var', 'log', 'nova');
+    mkdirSync(nova, { recursive: true });
+    const old = join(nova, 'nova-compute.log');
+    const fresh = join(nova, 'nova-conductor.log');
+    writeFileSync(old, `2026-11-25 19:00:00.000 1 INFO nova.compute.manager [None ${REQ} - - - - - -] before following\n`);
+    const line = (ts: string, text: string) => `2026-11-25 ${ts} 7 INFO nova.conductor.manager [None ${REQ} - - - - - -] ${text}\n`;
+    const ctrl = new AbortController();
+    const got: LogEntry[] = [];
+    const has = (text: string) => got.filter((e) => e.lines[0].includes(text)).length;
+    let wrote = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not all lines within 20 s: ${JSON.stringify(got.map((e) => e.lines[0]))}`)), 20_000);
+        followLogs(offlineHosts(dir), [{ kind: 'request', value: REQ }], {
+          signal: ctrl.signal,
+          rescanSeconds: 1,
+          onEntries: (es) => {
+            got.push(...es);
+            if (has('first in new file') && !has('second in new file')) {
+              appendFileSync(fresh, line('19:02:01.000', 'second in new file'));
+              appendFileSync(old, `2026-11-25 19:02:02.000 1 INFO nova.compute.manager [None ${REQ} - - - - - -] old file still followed\n`);
+            }
+            if (has('second in new file') && has('old file still followed')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          onEvent: (e) => {
+            if (e.type !== 'following' || wrote) return;
+            wrote = true;
+            writeFileSync(fresh, line('19:02:00.000', 'first in new file') + '2026-11-25 19:02:00.001 7 INFO nova.conductor.manager [-] unrelated\n');
+          },
+        }).catch(reject);
+      });
+      await new Promise((r) => setTimeout(r, 1500)); // two more rescans: nothing may come twice
+      assert.equal(has('first in new file'), 1);
+      assert.equal(has('second in new file'), 1);
+      assert.equal(has('old file still followed'), 1);
+      assert.equal(has('before following'), 0);
+      const first = got.find((e) => e.lines[0].includes('first in new file'))!;
+      assert.equal(first.file, '/var/log/nova/nova-conductor.log');
+      assert.equal(first.service, 'nova-conductor');
+      assert.equal(got.find((e) => e.lines[0].includes('old file still followed'))!.service, 'nova-compute');
+    } finally {
+      ctrl.abort();
+      await new Promise((r) => setTimeout(r, 500));
+      const ps = execFileSync('ps', ['-eo', 'args']).toString();
+      rmSync(dir, { recursive: true, force: true });
+      assert.ok(!ps.includes(dir), `a process still follows:\n${ps.split('\n').filter((l) => l.includes(dir)).join('\n')}`);
     }
   });
 });
