@@ -2,11 +2,16 @@
  * One request id across the four lab hosts, each with a large nova-compute log (BENCH_LOG_MB per host, default
  * 1024 = 1 GiB), made on the host by replaying the real lines of the shared fixture (RHEL-OSP nova-compute.log
  * of a live migration) with new timestamps; the request's lines are sprinkled through it. Files live in
- * /var/log/bench/ of each host's own /var/log view and are deleted at the end.
+ * /var/log/bench/ of each host's own /var/log view and are deleted at the end. Files already there from an earlier run
+ * with the same size, key and spacing (BENCH_KEEP_DATA=1 keeps them) are reused instead of generated again.
  *
  * Measured in one run (median of BENCH_RUNS, default 3), page cache warm for every way:
- *   ours            correlate() over the ssh2 pool (a new pool: connect included), all hosts in parallel, merged
- *   ours-warm       the same with the pool already connected (the extension's second query)
+ *   ours            correlate() over the ssh2 pool (a new pool: connect and the first login shell per host included),
+ *                   all hosts in parallel, merged
+ *   ours-warm       the same with the pool already connected (the extension's second query): the search runs in a
+ *                   started shell worker (src/core/remote/worker.ts), no new session or login shell
+ *   cold-connect, cold-first-command   where a cold query's extra time goes: a new pool's four connects at once, then
+ *                   the first command on each host (a shell worker starts: sshd session + the login shell + one probe)
  *   host-grep       each host's own `LC_ALL=C grep -F KEY FILE` timed on that host alone; the slowest one
  *   host-grep-par   the four hosts' own greps started at the same time (this machine has 2 cores shared by all
  *                   four "hosts", so this is the fair floor for any parallel search here)
@@ -39,6 +44,8 @@ const KEY = 'req-b3c4e5f6-0718-4293-a4b5-c6d7e8f90a1b';
 const DIR = '/var/log/bench';
 const FILE = `${DIR}/nova-compute.log`;
 const MATCHES_PER_HOST = 25;
+/** BENCH_KEEP_DATA=1: leave the generated files on the hosts (the next run reuses them). Default: delete them. */
+const KEEP_DATA = process.env.BENCH_KEEP_DATA === '1';
 
 const LOCAL = process.argv.includes('--local');
 const env = LOCAL ? {} as Record<string, string> : labEnv();
@@ -82,6 +89,7 @@ function seed(): string {
 const GENERATE = `
 set -e
 mkdir -p ${DIR}
+rm -f ${DIR}/params
 cat > ${DIR}/seed.txt
 awk -v target="$1" -v key="$2" -v every="$3" '
   { s[n++] = $0 }
@@ -100,15 +108,28 @@ awk -v target="$1" -v key="$2" -v every="$3" '
     }
   }' ${DIR}/seed.txt > ${FILE}
 rm -f ${DIR}/seed.txt
+printf '%s %s %s' "$1" "$2" "$3" | cksum > ${DIR}/params
 wc -c < ${FILE}
 `;
+
+/** Prints the file's size when an earlier run left it with the same parameters (a checksum: the key itself must not be
+ * in a searched file), nothing otherwise. */
+const REUSABLE = `[ -f ${FILE} ] && [ "$(cat ${DIR}/params 2>/dev/null)" = "$(printf '%s %s %s' "$1" "$2" "$3" | cksum)" ] && wc -c < ${FILE} || true`;
 
 async function generate(): Promise<number[]> {
   const text = seed();
   const bytes = MB * 1024 * 1024;
   const avgLine = text.length / text.split('\n').length;
   const every = Math.max(10, Math.floor(bytes / avgLine / MATCHES_PER_HOST));
-  return Promise.all(HOSTS.map(async (h) => Number((await ssh(h, GENERATE, text, String(bytes), KEY, String(every))).trim())));
+  return Promise.all(HOSTS.map(async (h) => {
+    const params = [String(bytes), KEY, String(every)];
+    const kept = Number((await ssh(h, REUSABLE, undefined, ...params)).trim());
+    if (kept > 0) {
+      console.log(`${h}: reusing ${FILE} (${(kept / 1048576).toFixed(0)} MiB) from an earlier run`);
+      return kept;
+    }
+    return Number((await ssh(h, GENERATE, text, ...params)).trim());
+  }));
 }
 
 const TIMED_GREP = `s=$(date +%s%N); LC_ALL=C grep -F -e "$1" -- "$2" | wc -l > /dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
@@ -141,7 +162,7 @@ async function main() {
   try {
     // warm the page cache
     await Promise.all(HOSTS.map((h) => hostGrep(h)));
-    const results = { ours: [] as number[], oursWarm: [] as number[], hostGrepMax: [] as number[], hostGrepPar: [] as number[], sshLoop: [] as number[], poolTrueParallel: [] as number[] };
+    const results = { ours: [] as number[], oursWarm: [] as number[], hostGrepMax: [] as number[], hostGrepPar: [] as number[], sshLoop: [] as number[], poolTrueParallel: [] as number[], coldConnect: [] as number[], coldFirstCommand: [] as number[], oursWarmCpu: [] as number[] };
     let rssPeak = 0;
     let entries = 0;
     const warmPool = new SshPool({ resolve: (a) => resolver.resolve(a) });
@@ -165,13 +186,23 @@ async function main() {
       pool.dispose();
       results.ours.push(ms);
       entries = n;
+      const cpu0 = process.cpuUsage();
       const [wms] = await timed(() => ours(warmPool));
+      const cpu = process.cpuUsage(cpu0);
       results.oursWarm.push(wms);
+      results.oursWarmCpu.push((cpu.user + cpu.system) / 1000);
       // The fixed cost of one command per host on these hosts: `true` on all four at once over the warm pool.
       // (Every command here starts root's login shell, whose ~/.bashrc runs `pyenv init`: see bench/ssh-pool.ts.)
       const [tms] = await timed(() => Promise.all(HOSTS.map((h) => new PoolHostRunner(warmPool, h).run(['true']))));
       results.poolTrueParallel.push(tms);
-      console.log(`run ${run + 1}: ours ${ms.toFixed(0)} ms (warm ${wms.toFixed(0)}, 'true' x4 ${tms.toFixed(0)}), host grep max ${Math.max(...each)} ms, parallel ${Math.max(...par)} ms, ssh loop ${loopMs.toFixed(0)} ms`);
+      // A cold query's fixed part, measured apart: four connects at once, then the first command on each host.
+      const fresh = new SshPool({ resolve: (a) => resolver.resolve(a) });
+      const [cms] = await timed(() => Promise.all(HOSTS.map((h) => fresh.connection(h))));
+      const [fms] = await timed(() => Promise.all(HOSTS.map((h) => new PoolHostRunner(fresh, h).run(['true']))));
+      fresh.dispose();
+      results.coldConnect.push(cms);
+      results.coldFirstCommand.push(fms);
+      console.log(`run ${run + 1}: ours ${ms.toFixed(0)} ms (warm ${wms.toFixed(0)}, 'true' x4 ${tms.toFixed(0)}; cold: connect ${cms.toFixed(0)} + first command ${fms.toFixed(0)}), host grep max ${Math.max(...each)} ms, parallel ${Math.max(...par)} ms, ssh loop ${loopMs.toFixed(0)} ms`);
     }
     warmPool.dispose();
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof results, number>;
@@ -187,10 +218,14 @@ async function main() {
         oursWarmVsParallelHostGreps: +(m.oursWarm / m.hostGrepPar).toFixed(2),
         oursVsSequentialSshLoop: +(m.ours / m.sshLoop).toFixed(2),
         oursWarmMinusFixedCommandCostVsParallelHostGreps: +((m.oursWarm - m.poolTrueParallel) / m.hostGrepPar).toFixed(2),
+        oursWarmVsSlowestHostGrep: +(m.oursWarm / m.hostGrepMax).toFixed(2),
+        oursMinusColdStartVsParallelHostGreps: +((m.ours - m.coldConnect - m.coldFirstCommand) / m.hostGrepPar).toFixed(2),
       },
       notes: [
         'host-grep times are measured on the hosts (date before/after grep), so they exclude SSH and the login shell;',
-        'poolTrueParallel is what any tool pays here to start one command on each of the four hosts at once (channel + login shell);',
+        'poolTrueParallel is what starting one command on each of the four hosts at once costs over the warm pool (a started shell worker: no session, no login shell);',
+        'oursWarmCpu is the CPU time of our process during ours-warm (SSH decryption, parsing, merge): it comes from the same 2 cores the four greps use;',
+        'coldConnect + coldFirstCommand is the part of a cold query spent before any grep runs: four ssh handshakes, then per host an sshd session and root\'s login shell (~/.bashrc runs pyenv init on these hosts) to start the shell worker;',
         'ours includes detection (in the same command as the search), parsing, key expansion check and the merge.',
       ],
       peakRssMiB: { sampledDuringOurs: Math.round(rssPeak / 1048576), processMaxRss: Math.round(process.resourceUsage().maxRSS / 1024) },
@@ -201,7 +236,8 @@ async function main() {
     writeFileSync(join(repoRoot, 'bench', 'results', 'logs-correlate.json'), `${JSON.stringify(out, null, 2)}\n`);
     console.log(JSON.stringify({ medianMs: out.medianMs, ratios: out.ratios, peakRssMiB: out.peakRssMiB }, null, 2));
   } finally {
-    await Promise.all(HOSTS.map((h) => ssh(h, `rm -rf ${DIR}`).catch((e: Error) => console.error(e.message))));
+    if (KEEP_DATA) console.log(`kept ${FILE} on ${HOSTS.join(', ')} (BENCH_KEEP_DATA=1)`);
+    else await Promise.all(HOSTS.map((h) => ssh(h, `rm -rf ${DIR}`).catch((e: Error) => console.error(e.message))));
   }
 }
 
