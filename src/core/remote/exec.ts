@@ -232,7 +232,9 @@ export async function* lines(pool: SshPool, alias: string | SshTarget, argv: str
 
   try {
     source = await withDeadline(`Opening a stream on "${target.alias}"`, opts.openTimeoutMs ?? pool.operationTimeoutMs, opts.signal, async (sig) => {
-      const worker = await pool.worker(target, sig, { stream: true });
+      // sudo as another user: the job runs as root, so only a watchdog inside sudo (the channel path) can end all of it
+      const asRoot = opts.sudo && target.user !== 'root';
+      const worker = asRoot ? undefined : await pool.worker(target, sig, { stream: true });
       if (worker) {
         if (sig.aborted) {
           worker.release();

@@ -37,12 +37,15 @@ const JOB = (nonce: string, commandLine: string, setsid: boolean) =>
  * A streamed job: the worker sh keeps the channel's stdin on fd 3 only for a watchdog subshell, which blocks in `read`
  * until the caller writes a line (cancel) or the channel reaches EOF (closed, connection lost), then SIGTERMs the job's
  * process group. When the job ends first, the worker kills the watchdog and waits for it, so it cannot eat the next
- * job. The job itself gets stdin /dev/null and no fd 3: it cannot read or end its worker.
+ * job. The job itself gets stdin /dev/null and no fd 3: it cannot read or end its worker. The pid marker comes once the
+ * watchdog runs and the worker sh has parsed the whole job line: a cancel line is written only after it, so the worker
+ * sh can never read it as (empty) input instead of the watchdog.
  */
 const STREAM_JOB = (nonce: string, commandLine: string, setsid: boolean) =>
-  `exec 3<&0; ( exec ${setsid ? 'setsid ' : ''}${commandLine} ) </dev/null 3<&- & p=$!; printf '${nonce} P %d\n' "$p" >&2; ` +
+  `exec 3<&0; ( exec ${setsid ? 'setsid ' : ''}${commandLine} ) </dev/null 3<&- & p=$!; ` +
   `( read -r _ <&3; kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null ) </dev/null >/dev/null 2>&1 & w=$!; exec 3<&-; ` +
-  `wait "$p"; r=$?; kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; printf '${nonce} E %d\n' "$r"; printf '${nonce} E\n' >&2\n`;
+  `printf '${nonce} P %d\\n' "$p" >&2; ` +
+  `wait "$p"; r=$?; kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; printf '${nonce} E %d\\n' "$r"; printf '${nonce} E\\n' >&2\n`;
 
 /** Grace for a cancelled streamed job to end before its worker is discarded instead of reused. */
 const CANCEL_GRACE_MS = 5000;
@@ -307,6 +310,9 @@ export class ShellWorker {
     const endErr = `${nonce} E`;
     const pidMark = `${nonce} P `;
     let cancelled = false;
+    /** The watchdog runs (pid marker seen): a cancel line now reaches it. */
+    let watched = false;
+    let cancelSent = false;
     let settled = false;
     let paused = false;
     let errDone = false;
@@ -348,7 +354,11 @@ export class ShellWorker {
         let line = errText.slice(0, nl);
         errText = errText.slice(nl + 1);
         const p = line.indexOf(pidMark);
-        if (p >= 0) line = line.slice(0, p) + line.slice(p + pidMark.length).replace(/^\d+/, '');
+        if (p >= 0) {
+          line = line.slice(0, p) + line.slice(p + pidMark.length).replace(/^\d+/, '');
+          watched = true;
+          if (cancelled) sendCancel();
+        }
         if (line.endsWith(endErr)) {
           line = line.slice(0, -endErr.length);
           errDone = true;
@@ -361,6 +371,16 @@ export class ShellWorker {
         errText = errText.slice(-128);
       }
       finishIfDone();
+    };
+    // the watchdog's `read` gets this line and SIGTERMs the job's group; the worker goes on when the job ends
+    const sendCancel = () => {
+      if (cancelSent || settled) return;
+      cancelSent = true;
+      try {
+        this.channel.write('\n');
+      } catch {
+        // the channel is gone: its EOF reaches the watchdog
+      }
     };
     const onClose = () => {
       if (settled) return;
@@ -400,12 +420,7 @@ export class ShellWorker {
           paused = false;
           this.channel.resume();
         }
-        // the watchdog's `read` gets this line and SIGTERMs the job's group; the worker goes on when the job ends
-        try {
-          this.channel.write('\n');
-        } catch {
-          // the channel is gone: its EOF reaches the watchdog
-        }
+        if (watched) sendCancel(); // else as soon as the pid marker says the watchdog runs
         graceTimer = setTimeout(() => {
           if (settled) return;
           cleanup();

@@ -293,6 +293,33 @@ describe('ssh to the lab hosts (integration)', function () {
       await run(pool, 'compute1', textCommand(['rm', '-f', file]));
     });
 
+    it('a cancel right after the start (before any output) ends the job at once and keeps the worker', async () => {
+      const { pool } = newPool();
+      const collect = async (argv: string[]) => {
+        const out: string[] = [];
+        for await (const l of lines(pool, 'compute1', argv)) out.push(l);
+        return out;
+      };
+      const [before] = await collect(['sh', '-c', 'echo "$PPID"']);
+      const marker = `ost-wearly-${process.pid}-${Date.now()}`;
+      for (const delay of [0, 20, 200]) {
+        const ctrl = new AbortController();
+        const t0 = Date.now();
+        const done = stream(pool, 'compute1', ['sh', '-c', 'sleep 2; echo late; while :; do sleep 1; done', marker], { signal: ctrl.signal, onLine: () => {} });
+        setTimeout(() => ctrl.abort(), delay);
+        await assert.rejects(done, (e) => isCancelled(e));
+        // the worker is handed on once its job has ended (SIGTERM: milliseconds), well before the 5 s grace that
+        // would discard it; a stream started meanwhile would get a worker of its own
+        const conn = await pool.connection('compute1');
+        for (let i = 0; i < 40 && conn.workers.some((w) => w.busy && !w.dead); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(Date.now() - t0 < 4500, `cancel after ${delay} ms: the worker was busy for ${Date.now() - t0} ms`);
+        const [again] = await collect(['sh', '-c', 'echo "$PPID"']);
+        assert.equal(again, before, `cancel after ${delay} ms: the same worker runs the next stream`);
+        const ps = await run(pool, 'compute1', { ...textCommand(['pgrep', '-f', `[w]hile :; do sleep 1; done ${marker}`]), okExitCodes: [0, 1] });
+        assert.equal(ps.stdout, '', `cancel after ${delay} ms: nothing left on the host`);
+      }
+    });
+
     it('a lost connection ends a streamed job in a worker (its watchdog sees EOF)', async () => {
       const { pool } = newPool();
       const marker = `ost-wlost-${process.pid}-${Date.now()}`;
