@@ -95,7 +95,7 @@ describe('clouds (lab)', function () {
     ui.expect({ picks: ['lab-demo'] });
     await vscode.commands.executeCommand('openstack.clouds.switch');
     assert.deepEqual(ui.unexpected, []);
-    assert.deepEqual(ui.calls.map((c) => [c.kind, c.text, c.items]), [['quickPick', 'Switch Cloud', ['lab', 'lab-demo']]]);
+    assert.deepEqual(ui.calls.map((c) => [c.kind, c.text, c.items]), [['quickPick', 'Switch Cloud', ['lab', 'lab-demo']]], 'a picker, no message');
     await until('the status bar to show "lab-demo"', () => statusBar().text === '$(cloud) lab-demo · RegionOne');
     assert.equal(statusBar().tooltip, 'OpenStack cloud "lab-demo", region "RegionOne". Click to switch.');
     assert.equal(vscode.workspace.getConfiguration('openstack').inspect('cloud')?.globalValue, 'lab-demo', 'the choice is kept in the user setting');
@@ -131,6 +131,7 @@ describe('clouds (lab)', function () {
     await vscode.commands.executeCommand('openstack.clouds.add');
     assert.deepEqual(ui.unexpected, []);
     assert.deepEqual(ui.unused, []);
+    assert.deepEqual(ui.messages, [], 'no error, and no "that file is not the one in use"');
     assert.equal(ui.calls.find((c) => /^Password of/.test(c.text))?.password, true, 'the password box hides what is typed');
     assert.deepEqual(ui.calls.find((c) => c.text === 'Write the cloud entry into')?.items?.[0], file, 'the clouds.yaml in use is offered first');
 
@@ -176,6 +177,7 @@ describe('clouds (lab)', function () {
     ui.expect({ picks: ['added-demo'], warnings: [{ message: confirm, answer: 'Remove' }] });
     await vscode.commands.executeCommand('openstack.clouds.remove');
     assert.deepEqual(ui.unexpected, []);
+    assert.deepEqual(ui.messages, [], 'no error, and no "not in a clouds.yaml"');
     const warning = ui.calls.find((c) => c.kind === 'warning')!;
     assert.equal(warning.modal, true);
     assert.deepEqual(warning.items, ['Remove']);

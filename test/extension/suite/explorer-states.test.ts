@@ -13,6 +13,7 @@ import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import { OpenStackClient } from '../../../src/core/openstack/client';
 import type { ExtensionApi } from '../../../src/extension';
 import { labEnv } from '../support/lab';
+import { ScriptedUi } from '../support/ui';
 import { EXTENSION_ID, extensionApi, rowOf, rows, setUserSetting, until, type Provider, type Row } from '../support/views';
 
 type Tree = Provider<unknown> & { onDidChangeTreeData: vscode.Event<unknown> };
@@ -62,6 +63,9 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
   let dir: string;
   let port: number;
   let admin: OpenStackClient;
+  let demoServerIds: string[];
+  /** No dialog is expected; error and information messages are recorded (a test asserts there were none). */
+  let ui: ScriptedUi;
   const wrongPassword = `wrong-${Math.random().toString(36).slice(2)}`;
   const saved: Record<string, unknown> = {};
   const SAVED = ['openstack.cloudsYamlPath', 'openstack.cloud', 'openstack.explorer.groupBy', 'openstack.explorer.pageSize'];
@@ -82,19 +86,28 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
     for (const k of SAVED) saved[k] = vscode.workspace.getConfiguration().inspect(k)?.globalValue;
     port = await unusedPort();
     const labClouds = parse(readFileSync(env.OS_CLIENT_CONFIG_FILE, 'utf8')) as { clouds: Record<string, { auth: Record<string, unknown> }> };
-    const { lab: adminCloud, 'lab-demo': demoCloud } = labClouds.clouds;
-    labClouds.clouds.down = { ...adminCloud, auth: { ...adminCloud.auth, auth_url: `http://127.0.0.1:${port}/v3` } };
+    const demoCloud = labClouds.clouds['lab-demo'];
+    // The member project: once the cloud answers again its views load fast even while a benchmark fills the lab.
+    labClouds.clouds.down = { ...demoCloud, auth: { ...demoCloud.auth, auth_url: `http://127.0.0.1:${port}/v3` } };
     labClouds.clouds['demo-wrong-password'] = { ...demoCloud, auth: { ...demoCloud.auth, password: wrongPassword } };
     dir = mkdtempSync(join(tmpdir(), 'ost-explorer-states-'));
     const file = join(dir, 'clouds.yaml');
     writeFileSync(file, stringify(labClouds), { mode: 0o600 });
     admin = await OpenStackClient.connect(loadCloudConfig('lab', { env: { OS_CLIENT_CONFIG_FILE: file } }), { timeoutMs: 30_000 });
+    const demo = await OpenStackClient.connect(loadCloudConfig('lab-demo', { env: { OS_CLIENT_CONFIG_FILE: file } }), { timeoutMs: 30_000 });
+    try {
+      demoServerIds = (await demo.compute.listServers({})).data.map((s) => s.id);
+    } finally {
+      demo.dispose();
+    }
     await setUserSetting('openstack.cloudsYamlPath', file);
     await setUserSetting('openstack.explorer.groupBy', 'none');
+    ui = new ScriptedUi();
     await vscode.commands.executeCommand('workbench.view.extension.openstack');
   });
 
   after(async () => {
+    ui?.dispose();
     admin?.dispose();
     for (const k of SAVED) if (api) await setUserSetting(k, saved[k]);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -143,6 +156,7 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
       error: true,
     });
 
+    ui.expect({});
     const proxy = await relay(port, new URL(env.LAB_KEYSTONE_URL).hostname, Number(new URL(env.LAB_KEYSTONE_URL).port || 5000));
     try {
       for (const [kind, tree] of trees()) {
@@ -150,12 +164,13 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
         const sub = tree.onDidChangeTreeData((e) => fired.push(e));
         await vscode.commands.executeCommand('openstack.explorer.retry', errors.get(kind)!.node);
         sub.dispose();
-        assert.deepEqual(fired, [undefined], `${kind}: Retry re-renders the view`);
+        assert.ok(fired.includes(undefined), `${kind}: Retry re-renders the view`);
       }
+      assert.deepEqual(ui.calls, [], 'Retry shows no dialog or message');
       const instances = await rows(trees()[0][1]);
-      assert.ok(instances.some((r) => r.contextValue.startsWith('os.instance.')) && !instances.some((r) => r.contextValue === 'os.error'), instances.map((r) => r.label).join(', '));
-      const hypervisors = (await rows(trees()[1][1])).map((r) => r.label).sort();
-      assert.deepEqual(hypervisors, (await admin.compute.listHypervisors()).data.map((h) => h.hypervisorHostname).sort());
+      assert.deepEqual(instances.map((r) => r.id).sort(), demoServerIds.map((id) => `down/server/${id}`).sort(), instances.map((r) => `${r.label} (${r.description})`).join(', '));
+      const hypervisors = await rows(trees()[1][1]);
+      assert.deepEqual(hypervisors.map((r) => [r.contextValue, r.label]), [['os.empty', 'Not permitted']], 'a member is told why, no error');
       const network = (await rows(trees()[2][1])).map((r) => r.label);
       assert.ok(network.includes('Routers') && network.includes('Floating IPs'), network.join(', '));
       await until('the status bar to show the cloud again', () => !statusBar().error);
@@ -183,6 +198,7 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
 
   it('Network: with a page size of 1, "Load more…" pages through routers and floating IPs until they are the API\'s lists', async () => {
     await api.clouds.switchTo('lab');
+    ui.expect({});
     const tree = trees()[2][1];
     // The view as it is open with the default page size: the lab's few routers fit on one page.
     const atDefault = await rows(tree, (await rowOf(tree, undefined, 'Routers')).node);
@@ -227,6 +243,7 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
         assert.ok(clicks >= apiIds[folderName].length - 1, `${folderName}: one row per page`);
         assert.equal((await rowOf(tree, undefined, folderName)).description, String(ids.length));
       }
+      assert.deepEqual(ui.calls, [], '"Load more…" shows no dialog or message');
     } finally {
       sub.dispose();
       await setUserSetting('openstack.explorer.pageSize', saved['openstack.explorer.pageSize']);

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 
 /**
  * Scripts the dialogs of one test: `vscode.window.showQuickPick`, `showInputBox` and `showWarningMessage` answer
- * from the script instead of waiting for a user; everything else stays real. The test bundle and the extension
+ * from the script instead of waiting for a user; error and information messages are recorded and closed at once (a
+ * failing command then ends instead of waiting on its notification); everything else stays real. The test bundle and the extension
  * share one `vscode` API object (the tests live inside the extension's folder), so the extension's own calls are
  * answered. Every call is recorded; a call the script has no answer for is dismissed (undefined, as Escape does) and
  * listed in `unexpected`. An input answer that the dialog's own `validateInput` rejects is dismissed and listed too.
@@ -17,7 +18,7 @@ export interface UiScript {
 }
 
 export interface UiCall {
-  kind: 'quickPick' | 'inputBox' | 'warning';
+  kind: 'quickPick' | 'inputBox' | 'warning' | 'error' | 'info';
   /** Title or prompt or message, as the user would read it. */
   text: string;
   items?: string[];
@@ -39,9 +40,13 @@ export class ScriptedUi implements vscode.Disposable {
     this.saved.showQuickPick = w.showQuickPick;
     this.saved.showInputBox = w.showInputBox;
     this.saved.showWarningMessage = w.showWarningMessage;
+    this.saved.showErrorMessage = w.showErrorMessage;
+    this.saved.showInformationMessage = w.showInformationMessage;
     w.showQuickPick = ((items: unknown, options?: vscode.QuickPickOptions) => this.quickPick(items, options)) as Win['showQuickPick'];
     w.showInputBox = ((options?: vscode.InputBoxOptions) => this.inputBox(options)) as Win['showInputBox'];
     w.showWarningMessage = ((message: string, ...rest: unknown[]) => this.warning(message, rest)) as Win['showWarningMessage'];
+    w.showErrorMessage = ((message: string) => this.message('error', message)) as Win['showErrorMessage'];
+    w.showInformationMessage = ((message: string) => this.message('info', message)) as Win['showInformationMessage'];
   }
 
   /** Replaces what is left of the script (and forgets the calls recorded so far). */
@@ -100,6 +105,16 @@ export class ScriptedUi implements vscode.Disposable {
     }
     call.answer = next.value;
     return next.value;
+  }
+
+  /** Error and information messages shown since the last `expect`. */
+  get messages(): string[] {
+    return this.calls.filter((c) => c.kind === 'error' || c.kind === 'info').map((c) => `${c.kind}: ${c.text}`);
+  }
+
+  private message(kind: 'error' | 'info', text: string): Promise<undefined> {
+    this.calls.push({ kind, text });
+    return Promise.resolve(undefined);
   }
 
   private async warning(message: string, rest: unknown[]): Promise<unknown> {
