@@ -29,6 +29,7 @@ import { FIRST_PAGE_ROWS, PagedList } from '../src/core/explorer/paged-list';
 import { groupServers, serverContextValue, serverDescription } from '../src/core/explorer/servers';
 import { OpenStackClient } from '../src/core/openstack/client';
 import { loadCloudConfig } from '../src/core/openstack/clouds-config';
+import { parseServer } from '../src/core/openstack/parse';
 import type { Server } from '../src/core/openstack/types';
 import { labEnv, repoRoot } from '../test/support/lab';
 
@@ -140,14 +141,32 @@ async function main(): Promise<void> {
   const tRaw = performance.now();
   let rawUrl: string | undefined = `${computeUrl}/servers/detail?all_tenants=1&limit=${NOVA_MAX}`;
   let rawRows = 0;
+  const rawBodies: string[] = [];
   while (rawUrl) {
     const res = await fetch(rawUrl, { headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': `compute ${mv}`, Accept: 'application/json' } });
-    const body = JSON.parse(await res.text()) as { servers: unknown[]; servers_links?: { rel: string; href: string }[] };
+    const text = await res.text();
+    rawBodies.push(text);
+    const body = JSON.parse(text) as { servers: unknown[]; servers_links?: { rel: string; href: string }[] };
     rawRows += body.servers.length;
     const next = body.servers_links?.find((l) => l.rel === 'next')?.href;
     rawUrl = next && body.servers.length ? `${computeUrl}/servers/detail${new URL(next).search}` : undefined;
   }
   const allRaw = performance.now() - tRaw;
+  // Our own side alone, without the API: the same response bodies parsed, typed, grouped and rendered, repeated to
+  // 10,000 rows. This is what the extension adds on top of the API's time; the rest of "all rows" is Nova's.
+  const oursOnly: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    const rows: Server[] = [];
+    while (rows.length < 10_000) {
+      for (const text of rawBodies) {
+        for (const v of (JSON.parse(text) as { servers: unknown[] }).servers) rows.push({ ...parseServer(v), id: `${rows.length}` });
+      }
+      if (rawRows === 0) break;
+    }
+    renderRows(rows.slice(0, 10_000));
+    oursOnly.push(performance.now() - t0);
+  }
   // Projection by pages: 10,000 rows = the first page plus 10 pages of 1000 at the measured cost per row.
   const perRowMs = perPage.length ? median(perPage) / NOVA_MAX : (median(all) - median(first)) / Math.max(1, servers - FIRST_PAGE);
   const fullPageMs = perRowMs * NOVA_MAX;
@@ -184,6 +203,8 @@ async function main(): Promise<void> {
       allRowsRawApi: Math.round(allRaw),
       fullPageOf1000: Math.round(fullPageMs),
       projectedAllRows10k: Math.round(projected10k),
+      projectedRawApi10k: Math.round((allRaw / Math.max(1, rawRows)) * 10_000),
+      oursOnly10kRows: Math.round(median(oursOnly)),
       refreshOnePage: Math.round(refreshMs),
       pollChangesSince: Math.round(pollMs),
     },
@@ -194,7 +215,16 @@ async function main(): Promise<void> {
     memory: { heapBytesPerServer: Math.round(heapPerServer), projectedHeapMb10k: Number(((heapPerServer * 10_000) / 1048576).toFixed(1)), rssGrowthMbAllRows: Number(rssGrowthMb.toFixed(1)) },
     extensionHost: extHost,
     targets: { firstPageMs: 500, allRows10kMs: 3000, refreshRequests: 1 },
-    met: { firstPage: median(first) < 500, allRows10k: projected10k < 3000, refreshOnePageOnly: refreshRequests === 1 },
+    met: {
+      firstPage: median(first) < 500,
+      firstPageInExtensionHostWarm: extHost && 'explorerInstancesFirstPageWarmMs' in extHost ? extHost.explorerInstancesFirstPageWarmMs < 500 : undefined,
+      allRows10k: projected10k < 3000,
+      refreshOnePageOnly: refreshRequests === 1,
+    },
+    notes: [
+      'allRows is bound by Nova: the raw API alone (same pages, fetch + JSON.parse) takes projectedRawApi10k for 10,000 rows on this lab, so no client can list 10,000 rows here in 3 s; our own part (parse, type, group, render) of 10,000 rows is oursOnly10kRows.',
+      'explorerInstancesFirstPageMs is the first expansion on a new session: nova-api validates the new token with Keystone on its first use; explorerInstancesFirstPageWarmMs is the same expansion once the session is warm.',
+    ],
     note: servers < 2000 ? `Only ${servers} servers in the lab: seed it with "lab/lab seed-bulk 2000" (once) for the issue's measurement.` : undefined,
   };
   console.log(JSON.stringify(result, null, 2));

@@ -70,7 +70,8 @@ export function hypervisorDescription(h: Hypervisor, s: ComputeService | undefin
   if (health === 'forced-down') parts.push('forced down');
   const reason = s?.disabledReason ?? h.service?.disabledReason;
   if ((h.status === 'disabled' || s?.status === 'disabled') && reason) parts.push(`"${reason}"`);
-  if (h.servers) parts.push(`${h.servers.length} instance${h.servers.length === 1 ? '' : 's'}`);
+  const n = h.servers?.length ?? h.stats?.runningVms;
+  if (n !== undefined) parts.push(`${n} instance${n === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }
 

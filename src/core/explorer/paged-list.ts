@@ -43,8 +43,23 @@ export class PagedList<T> {
     return this.pages.length;
   }
 
-  /** Loads the next page (the first one if nothing is loaded); `limit` overrides the page size. Returns the new items. */
-  async loadMore(signal?: AbortSignal, limit?: number): Promise<T[]> {
+  private inflight: Promise<T[]> | undefined;
+
+  /**
+   * Loads the next page (the first one if nothing is loaded); `limit` overrides the page size. Returns the new items.
+   * Single flight: a call while a page is loading shares that load (a view asked for its children twice at once
+   * must not fetch the first page twice, nor push an empty duplicate page).
+   */
+  loadMore(signal?: AbortSignal, limit?: number): Promise<T[]> {
+    if (this.inflight) return this.inflight;
+    const p = this.fetchNext(signal, limit).finally(() => {
+      if (this.inflight === p) this.inflight = undefined;
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  private async fetchNext(signal?: AbortSignal, limit?: number): Promise<T[]> {
     if (this.started && this.next === undefined) return [];
     const marker = this.started ? this.next : undefined;
     const size = limit ?? (this.started ? this.pageSize : this.firstPageSize);

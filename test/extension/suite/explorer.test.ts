@@ -68,6 +68,12 @@ describe('explorer (lab)', function () {
     let roots = await kids(t);
     recordMetric('explorerInstancesFirstPageMs', Math.round(performance.now() - t0));
     recordMetric('explorerFirstPageRows', t.root!.loadedServers.length);
+    // Again with the session warm (the first request of a new token waits for nova-api to validate it with Keystone):
+    // the view is reset as a cloud switch does, and the first page timed again.
+    t.reset();
+    const tw = performance.now();
+    roots = await kids(t);
+    recordMetric('explorerInstancesFirstPageWarmMs', Math.round(performance.now() - tw));
     const more = roots.find((n) => n.treeItem().contextValue === 'os.loadAll');
     if (more) {
       const t1 = performance.now();

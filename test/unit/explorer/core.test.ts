@@ -53,6 +53,18 @@ describe('explorer core: paging', () => {
     assert.deepEqual(await list.loadMore(), []);
   });
 
+  it('two loads at once (a view asking for its children twice) share one request and one page', async () => {
+    const src = source(120);
+    const list = new PagedList<Server>((s) => s.id, src.fetch, 100, 50);
+    const [a, b] = await Promise.all([list.loadMore(), list.loadMore()]);
+    assert.equal(src.calls.length, 1, 'one request for the first page');
+    assert.equal(a, b);
+    assert.equal(list.pageCount, 1);
+    assert.equal(list.items.length, 50);
+    assert.equal((await list.loadMore()).length, 70, 'the next call loads the next page');
+    assert.equal(src.calls.length, 2);
+  });
+
   it('refresh re-reads only the loaded pages, not the whole collection', async () => {
     const src = source(1000);
     const list = new PagedList<Server>((s) => s.id, src.fetch, 100, 50);

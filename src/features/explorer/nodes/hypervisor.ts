@@ -4,6 +4,7 @@ import {
   hypervisorDescription, hypervisorStatsInApi, serviceHealth,
 } from '../../../core/explorer/hypervisors';
 import { contextValue } from '../../../core/explorer/servers';
+import { mvAtLeast } from '../../../core/openstack/microversion';
 import type { ComputeService, Hypervisor } from '../../../core/openstack/types';
 import { DetailNode, ExplorerNode, FolderNode, item, PlaceholderNode, type NodeContext } from './node';
 
@@ -99,7 +100,13 @@ export class HypervisorNode extends ExplorerNode {
         });
       });
     }, { icon: 'gear', tooltip: 'libvirtd.conf, nova.conf, my.cnf and limits.conf of this host, opened over SFTP.' }));
-    out.push(new FolderNode(`${base}/servers`, 'Instances', async () => {
+    out.push(new FolderNode(`${base}/servers`, 'Instances', async (c) => {
+      // The list is read without servers (fast at scale); this hypervisor's own are read when the folder opens.
+      if (h.servers === undefined && mvAtLeast(c.client.compute.microversion, '2.53')) {
+        const one = await c.client.compute.getHypervisor(h.id, { withServers: true, signal: c.signal });
+        h.servers = one.data.servers ?? [];
+        c.changed(this);
+      }
       const servers = h.servers;
       if (servers === undefined) return [new PlaceholderNode(`${base}/servers/none`, 'Not listed', 'The compute API lists a hypervisor\'s servers from microversion 2.53.')];
       if (!servers.length) return [new PlaceholderNode(`${base}/servers/none`, 'No instances on this hypervisor')];
