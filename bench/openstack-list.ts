@@ -1,7 +1,8 @@
 /**
  * Listing every server of the lab cloud (all projects, detail) three ways, in one run, same API, same microversion:
  *
- *   osc       `openstack server list --all-projects --long -f json` (python-openstackclient, Debian), a new process
+ *   osc       `openstack server list --all-projects --long --limit -1 -f json` (python-openstackclient, Debian), a new
+ *             process; without `--limit -1` OSC silently stops at Nova's first page of 1000 rows
  *   ours-cli  `openstack-troubleshooter servers --all-projects --json` (this client, esbuild bundle), a new process
  *   ours-lib  `client.compute.listServers({ allProjects: true })` with a token in hand (what the extension does)
  *   curl      the same pages with `curl` and a token: GET /servers/detail?all_tenants=1&limit=1000, following
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
 
   const osc = () =>
     timed(async () => {
-      const { stdout } = await run('/usr/bin/openstack', ['server', 'list', '--all-projects', '--long', '-f', 'json'], { env: childEnv, maxBuffer: MAX_BUFFER });
+      const { stdout } = await run('/usr/bin/openstack', ['server', 'list', '--all-projects', '--long', '--limit', '-1', '-f', 'json'], { env: childEnv, maxBuffer: MAX_BUFFER });
       return (JSON.parse(stdout) as unknown[]).length;
     });
   const oursCli = () =>
