@@ -37,6 +37,11 @@ export interface HostMapping {
   aliasForAddress(address: string): string | undefined;
   /** Whether an alias can be used (exists in the ssh config or resolves). */
   known?(alias: string): boolean;
+  /**
+   * A host that will be searched: start connecting to it now (best effort, never throws), so its login shell runs
+   * while the plan is still reading the API.
+   */
+  warm?(alias: string): void;
 }
 
 /** Every host of the cloud worth searching: compute services' hosts, network agents' hosts, API endpoint hosts. */
@@ -77,6 +82,8 @@ export async function cloudHosts(client: OpenStackClient, mapping: HostMapping, 
         if (alias) add(alias, `${svc.type} API`, alias);
       }
     }
+    // API hosts are searched in every plan: connect while services, agents and instance actions are read.
+    for (const h of found.values()) mapping.warm?.(h.alias);
   } catch (e) {
     if (isCancelled(e)) throw e;
     notes.push(`The service catalog could not be read: ${errorMessage(e)}`);
@@ -114,6 +121,13 @@ export async function planRequestLogs(client: OpenStackClient, requestId: string
  */
 export async function planInstanceLogs(client: OpenStackClient, serverId: string, mapping: HostMapping, signal?: AbortSignal): Promise<LogPlan & { server: Server }> {
   const server = (await client.compute.getServer(serverId, { signal })).data;
+  if (server.host) {
+    try {
+      mapping.warm?.(mapping.mapHost(server.host));
+    } catch {
+      /* reported below, where the host is mapped for the plan */
+    }
+  }
   const { hosts: all, notes } = await cloudHosts(client, mapping, signal);
   const keys: CorrelationKey[] = [{ kind: 'instance', value: server.id.toLowerCase() }];
   let sinceMs: number | undefined;

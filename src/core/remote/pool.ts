@@ -205,6 +205,19 @@ export class SshPool {
     return this.conns.size;
   }
 
+  /**
+   * Best effort, for a host about to be used: connects and starts a shell worker (the login shell runs now, while
+   * the caller does other work such as API reads), then leaves it idle for the next command. Never throws; a failure
+   * shows up again, as a typed error, on the real command.
+   */
+  async warm(alias: string, signal?: AbortSignal): Promise<void> {
+    try {
+      (await this.worker(alias, signal))?.release();
+    } catch {
+      /* the real command reports it */
+    }
+  }
+
   /** The live connection for a target, connecting (or joining an in-flight connect) when needed. */
   async connection(aliasOrTarget: string | SshTarget, signal?: AbortSignal): Promise<PooledConnection> {
     if (this.disposed) throw new TroubleshooterError('Cancelled', 'The SSH pool was closed.');

@@ -68,6 +68,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
       }
     };
     return {
+      warm: (alias) => void ssh.pool.warm(alias),
       mapHost: (h) => ssh.mapHost(h, cloud).sshAlias,
       aliasForAddress: (addr) => {
         const lower = addr.toLowerCase();

@@ -44,6 +44,35 @@ describe('journey: instance → correlated logs (lab)', function () {
     assert.match(plan.hosts.find((h) => h.alias === 'controller')!.role, /compute API/);
   });
 
+  it('starts connecting to the instance\'s host and the API hosts while it still reads the API', async () => {
+    const seeded = (await client.compute.listServers({ allProjects: true, filters: { name: '^vm1$' } })).data;
+    const server = seeded.find((s) => s.host)!;
+    assert.ok(server, 'the seeded vm1 with its host');
+    const warmed: string[] = [];
+    const plan = await planInstanceLogs(client, server.id, { ...mapping, warm: (a) => warmed.push(a) });
+    assert.equal(warmed[0], server.host, 'the instance\'s host first, right after the server was read');
+    assert.ok(warmed.includes('controller'), `the API host too: ${warmed.join(', ')}`);
+    const other = ['compute1', 'compute2'].find((c) => c !== server.host)!;
+    if (!plan.hosts.some((h) => h.alias === other)) assert.ok(!warmed.includes(other), 'no compute the instance never ran on');
+  });
+
+  it('a warmed host has a started shell worker that the next command uses', async () => {
+    const fresh = new SshPool({ resolve: (a) => new SshConfigResolver({ configFile: ensureLab().LAB_SSH_CONFIG }).resolve(a) });
+    try {
+      await fresh.warm('compute1');
+      const conn = await fresh.connection('compute1');
+      assert.equal(conn.workers.filter((w) => !w.dead && !w.busy).length, 1, 'one idle, started worker');
+      const started = conn.workers.length;
+      const lines: string[] = [];
+      await new PoolHostRunner(fresh, 'compute1').stream(['echo', 'ok'], { onLine: (l) => lines.push(l) });
+      assert.deepEqual(lines, ['ok']);
+      assert.equal(conn.workers.length, started, 'no new worker (no second login shell) for the command');
+      await fresh.warm('no-such-alias-for-warm');
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('a live-migrated instance: lines of nova-api (controller) and nova-compute on both hosts, in time order', async () => {
     const migrations = await client.compute.listMigrations({});
     const done = migrations.data.find((m) => m.migrationType === 'live-migration' && m.status === 'completed' && m.sourceCompute && m.destCompute);
