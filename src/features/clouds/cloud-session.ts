@@ -102,11 +102,7 @@ export class CloudSession implements vscode.Disposable {
     try {
       return loadCloudConfig(name, o);
     } catch (e) {
-      const key = isTroubleshooterError(e, 'ConfigInvalid') ? e.details.key : undefined;
-      if (key !== 'auth.password' && key !== 'auth.application_credential_secret') throw e;
-      const file = this.cloudsFile();
-      const raw = file ? readCloudEntry(file, name) : undefined;
-      if (!raw) throw e;
+      const { key, raw, file } = this.entryWithoutSecret(name, e);
       const secret = await this.secretFor(name, key === 'auth.password' ? 'password' : 'application credential secret');
       const auth = { ...(raw.auth as Record<string, unknown>), [key.slice('auth.'.length)]: secret };
       return cloudConfigFromObject(name, { ...raw, auth }, file);
@@ -123,11 +119,7 @@ export class CloudSession implements vscode.Disposable {
     try {
       return { config: loadCloudConfig(name, o), secretElsewhere: false };
     } catch (e) {
-      const key = isTroubleshooterError(e, 'ConfigInvalid') ? e.details.key : undefined;
-      if (key !== 'auth.password' && key !== 'auth.application_credential_secret') throw e;
-      const file = this.cloudsFile();
-      const raw = file ? readCloudEntry(file, name) : undefined;
-      if (!raw) throw e;
+      const { key, raw, file } = this.entryWithoutSecret(name, e);
       // A stand-in lets the entry be checked like a complete one; it is dropped before the config is returned.
       const field = key.slice('auth.'.length);
       const config = cloudConfigFromObject(name, { ...raw, auth: { ...(raw.auth as Record<string, unknown>), [field]: 'stored elsewhere' } }, file);
@@ -135,6 +127,19 @@ export class CloudSession implements vscode.Disposable {
       config.auth.applicationCredentialSecret = undefined;
       return { config, secretElsewhere: true };
     }
+  }
+
+  /**
+   * When `e` (from loadCloudConfig) says only the password or application credential secret is missing, the cloud's
+   * raw entry in its clouds.yaml and which secret it lacks (kept in SecretStorage); otherwise `e` is thrown again.
+   */
+  private entryWithoutSecret(name: string, e: unknown): { key: 'auth.password' | 'auth.application_credential_secret'; raw: Record<string, unknown>; file: string } {
+    const key = isTroubleshooterError(e, 'ConfigInvalid') ? e.details.key : undefined;
+    if (key !== 'auth.password' && key !== 'auth.application_credential_secret') throw e;
+    const file = this.cloudsFile();
+    const raw = file ? readCloudEntry(file, name) : undefined;
+    if (!raw || !file) throw e;
+    return { key, raw, file };
   }
 
   private async secretFor(cloud: string, what: string): Promise<string> {

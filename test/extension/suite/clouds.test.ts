@@ -10,9 +10,8 @@ import { parse } from 'yaml';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import { OpenStackClient } from '../../../src/core/openstack/client';
 import type { ExtensionApi } from '../../../src/extension';
-import { labEnv } from '../support/lab';
 import { ScriptedUi } from '../support/ui';
-import { EXTENSION_ID, extensionApi, rows, setUserSetting, until, type Provider } from '../support/views';
+import { EXTENSION_ID, labAndExplorerApi, rows, setUserSetting, until, type Provider } from '../support/views';
 
 type Clouds = { clouds: Record<string, unknown> };
 
@@ -42,18 +41,7 @@ describe('clouds (lab)', function () {
   const HEADER = "# clouds of the extension-host clouds suite (a copy of the lab's)\n";
 
   before(async function () {
-    const lab = labEnv();
-    if (!lab) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
-    env = lab!;
-    const a = await extensionApi();
-    if (!a.clouds || !a.cloudsUi || !a.explorer) {
-      console.log('    (skipped: activate() does not expose { clouds, cloudsUi, explorer })');
-      this.skip();
-    }
-    api = a as ExtensionApi;
+    ({ env, api } = await labAndExplorerApi(this));
     for (const k of SAVED) saved[k] = vscode.workspace.getConfiguration().inspect(k)?.globalValue;
     dir = mkdtempSync(join(tmpdir(), 'ost-clouds-'));
     file = join(dir, 'clouds.yaml');

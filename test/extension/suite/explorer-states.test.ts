@@ -12,9 +12,8 @@ import { parse, stringify } from 'yaml';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import { OpenStackClient } from '../../../src/core/openstack/client';
 import type { ExtensionApi } from '../../../src/extension';
-import { labEnv } from '../support/lab';
 import { ScriptedUi } from '../support/ui';
-import { EXTENSION_ID, extensionApi, rowOf, rows, setUserSetting, until, type Provider, type Row } from '../support/views';
+import { EXTENSION_ID, labAndExplorerApi, rowOf, rows, setUserSetting, until, type Provider, type Row } from '../support/views';
 
 type Tree = Provider<unknown> & { onDidChangeTreeData: vscode.Event<unknown> };
 
@@ -71,18 +70,7 @@ describe('explorer states (lab): error nodes with Retry, "Load more…" paging',
   const SAVED = ['openstack.cloudsYamlPath', 'openstack.cloud', 'openstack.explorer.groupBy', 'openstack.explorer.pageSize'];
 
   before(async function () {
-    const lab = labEnv();
-    if (!lab) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
-    env = lab!;
-    const a = await extensionApi();
-    if (!a.clouds || !a.cloudsUi || !a.explorer) {
-      console.log('    (skipped: activate() does not expose { clouds, cloudsUi, explorer })');
-      this.skip();
-    }
-    api = a as ExtensionApi;
+    ({ env, api } = await labAndExplorerApi(this));
     for (const k of SAVED) saved[k] = vscode.workspace.getConfiguration().inspect(k)?.globalValue;
     port = await unusedPort();
     const labClouds = parse(readFileSync(env.OS_CLIENT_CONFIG_FILE, 'utf8')) as { clouds: Record<string, { auth: Record<string, unknown> }> };
