@@ -12,7 +12,7 @@ import { OpenStackClient } from '../../../src/core/openstack/client';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import type { CloudSession } from '../../../src/features/clouds/cloud-session';
 import { recordMetric } from '../support/metrics';
-import { labEnv } from '../support/lab';
+import { labEnvOrSkip } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 type Api = { clouds?: CloudSession };
@@ -31,11 +31,7 @@ describe('checks (lab)', function () {
   const created: string[] = [];
 
   before(async function () {
-    const env = labEnv();
-    if (!env) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
+    const env = labEnvOrSkip(this);
     const api = (await vscode.extensions.getExtension<Api>(EXTENSION_ID)!.activate()) ?? {};
     const commands = await vscode.commands.getCommands(true);
     if (!commands.includes('openstack.check.liveMigration')) {

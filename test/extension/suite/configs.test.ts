@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
-import { labEnv, sshOnLab as ssh } from '../support/lab';
+import { labEnvOrSkip, sshOnLab as ssh } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 
@@ -250,12 +250,7 @@ describe('config doctor on a lab host over openstack-sftp://', function () {
   }
 
   before(async function () {
-    const e = labEnv();
-    if (!e) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
-    env = e!;
+    env = labEnvOrSkip(this);
     await vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.activate();
     original = await cat();
     existing = await listDir();

@@ -10,7 +10,7 @@ import { OpenStackClient } from '../../../src/core/openstack/client';
 import { loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import type { Server } from '../../../src/core/openstack/types';
 import { recordMetric } from '../support/metrics';
-import { labEnv } from '../support/lab';
+import { labEnv, labEnvOrSkip } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 type Api = { explorer?: ExplorerHandle; clouds?: CloudSession };
@@ -34,11 +34,7 @@ describe('explorer (lab)', function () {
   let servers: Server[];
 
   before(async function () {
-    const env = labEnv();
-    if (!env) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
+    const env = labEnvOrSkip(this);
     api = (await vscode.extensions.getExtension<Api>(EXTENSION_ID)!.activate()) ?? {};
     if (!api.explorer || !api.clouds) {
       console.log('    (skipped: activate() does not expose { explorer, clouds } yet — see src/features/explorer/CONTRIBUTES.md)');

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
 import { recordMetric } from '../support/metrics';
-import { labEnv, sshOnLab } from '../support/lab';
+import { labEnvOrSkip, sshOnLab } from '../support/lab';
 
 const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 
@@ -24,12 +24,7 @@ describe('correlated logs (lab)', function () {
   let env: Record<string, string>;
 
   before(async function () {
-    const e = labEnv();
-    if (!e) {
-      console.log('    (skipped: the lab is not up — .lab/env is missing)');
-      this.skip();
-    }
-    env = e!;
+    env = labEnvOrSkip(this);
     const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!;
     api = await ext.activate();
   });

@@ -17,6 +17,16 @@ export function labEnv(): Record<string, string> | undefined {
   return env;
 }
 
+/** The lab's `.lab/env` for a suite that needs the lab; without it the suite is skipped, saying why. */
+export function labEnvOrSkip(ctx: Mocha.Context): Record<string, string> {
+  const env = labEnv();
+  if (!env) {
+    console.log('    (skipped: the lab is not up — .lab/env is missing)');
+    ctx.skip();
+  }
+  return env!;
+}
+
 /** Runs a constant command on a lab host over OpenSSH; `stdin` goes to its standard input. 60 s deadline. */
 export function sshOnLab(config: string, host: string, command: string, stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
-import { labEnv } from './lab';
+import { labEnvOrSkip } from './lab';
 
 export const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 
@@ -15,17 +15,13 @@ export async function extensionApi(): Promise<Partial<ExtensionApi>> {
  * or the suite is skipped with the reason printed.
  */
 export async function labAndExplorerApi(ctx: Mocha.Context): Promise<{ env: Record<string, string>; api: ExtensionApi }> {
-  const env = labEnv();
-  if (!env) {
-    console.log('    (skipped: the lab is not up — .lab/env is missing)');
-    ctx.skip();
-  }
+  const env = labEnvOrSkip(ctx);
   const a = await extensionApi();
   if (!a.clouds || !a.cloudsUi || !a.explorer) {
     console.log('    (skipped: activate() does not expose { clouds, cloudsUi, explorer })');
     ctx.skip();
   }
-  return { env: env!, api: a as ExtensionApi };
+  return { env, api: a as ExtensionApi };
 }
 
 /** Any tree data provider of ours, read as VS Code reads it. */
