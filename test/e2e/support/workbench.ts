@@ -152,15 +152,27 @@ function makeWorkbench(page: Page, server: CodeServer, session: BrowserSession, 
     async documentText() {
       const editor = page.locator('.part.editor .editor-instance .monaco-editor').first();
       await editor.waitFor({ timeout: 30_000 });
-      await editor.locator('.view-lines').click();
-      await page.keyboard.press('ControlOrMeta+A');
-      await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.writeText(''));
-      await page.keyboard.press('ControlOrMeta+C');
-      const deadline = Date.now() + 5_000;
+      const clipboard = (): Promise<string> => page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText());
+      // Ctrl+A can be lost while focus is still moving (a quick input closing): Ctrl+C with an empty selection then
+      // copies only the cursor's line, and a caller sees a one-line document. So select-all is confirmed by the
+      // rendered selection before copying, and a copy shorter than the lines on screen is retried.
       let text = '';
-      while (!text && Date.now() < deadline) {
-        text = await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText());
-        if (!text) await page.waitForTimeout(100);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await editor.locator('.view-lines').click();
+        await page.keyboard.press('ControlOrMeta+A');
+        const selected = await editor.locator('.selected-text').first().waitFor({ state: 'attached', timeout: 2_000 }).then(() => true, () => false);
+        await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.writeText(''));
+        await page.keyboard.press('ControlOrMeta+C');
+        const deadline = Date.now() + 5_000;
+        text = '';
+        while (!text && Date.now() < deadline) {
+          text = await clipboard();
+          if (!text) await page.waitForTimeout(100);
+        }
+        const shownLines = await editor.locator('.view-lines .view-line').count();
+        const copiedLines = text.replace(/\r?\n$/, '').split(/\r?\n/).length;
+        if (selected && text && copiedLines >= Math.min(shownLines, 2)) break;
+        await page.waitForTimeout(300);
       }
       return text.replace(/\r\n/g, '\n');
     },
