@@ -184,6 +184,12 @@ async function main() {
         return ms;
       }));
       results.hostGrepParSync.push(Math.max(...sync));
+      // ours over the warm pool right after, so the pair sees the same load
+      const cpu0 = process.cpuUsage();
+      const [wms] = await timed(() => ours(warmPool));
+      const cpu = process.cpuUsage(cpu0);
+      results.oursWarm.push(wms);
+      results.oursWarmCpu.push((cpu.user + cpu.system) / 1000);
       // sequential OpenSSH loop
       const [loopMs] = await timed(() => exec('sh', ['-c', `for h in ${HOSTS.join(' ')}; do ssh -F "$1" "$h" grep -F -e "$2" -- "$3"; done > /dev/null`, 'sh', sshConfig, KEY, FILE], { maxBuffer: 1 << 26 }));
       results.sshLoop.push(loopMs);
@@ -195,11 +201,6 @@ async function main() {
       pool.dispose();
       results.ours.push(ms);
       entries = n;
-      const cpu0 = process.cpuUsage();
-      const [wms] = await timed(() => ours(warmPool));
-      const cpu = process.cpuUsage(cpu0);
-      results.oursWarm.push(wms);
-      results.oursWarmCpu.push((cpu.user + cpu.system) / 1000);
       // The fixed cost of one command per host on these hosts: `true` on all four at once over the warm pool.
       // (Every command here starts root's login shell, whose ~/.bashrc runs `pyenv init`: see bench/ssh-pool.ts.)
       const [tms] = await timed(() => Promise.all(HOSTS.map((h) => new PoolHostRunner(warmPool, h).run(['true']))));
@@ -226,6 +227,9 @@ async function main() {
         oursVsParallelHostGreps: +(m.ours / m.hostGrepPar).toFixed(2),
         oursWarmVsParallelHostGreps: +(m.oursWarm / m.hostGrepPar).toFixed(2),
         oursWarmVsSimultaneousHostGreps: +(m.oursWarm / m.hostGrepParSync).toFixed(2),
+        // the same ratio taken run by run (each run's ours-warm over that run's simultaneous greps), then the median:
+        // both sides of a pair ran seconds apart, so load that comes and goes on this shared machine cancels out
+        oursWarmVsSimultaneousHostGrepsPaired: +median(results.oursWarm.map((w, i) => w / results.hostGrepParSync[i])).toFixed(2),
         oursVsSimultaneousHostGreps: +(m.ours / m.hostGrepParSync).toFixed(2),
         oursVsSequentialSshLoop: +(m.ours / m.sshLoop).toFixed(2),
         oursWarmMinusFixedCommandCostVsParallelHostGreps: +((m.oursWarm - m.poolTrueParallel) / m.hostGrepPar).toFixed(2),

@@ -43,10 +43,14 @@ export function zoneOffsetMinutes(zone: string, utcMs: number): number | undefin
   return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60000);
 }
 
+/** Zone names that are UTC at every instant (no need to ask Intl per hour of log). */
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Etc/GMT', 'GMT', 'Etc/GMT+0', 'Etc/GMT-0', 'Etc/GMT0', 'GMT0', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'Etc/Greenwich', 'Greenwich']);
+
 /** Wall-clock fields on `clock`'s host → epoch milliseconds (UTC). */
 export function localToUtcMs(clock: HostClock, y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  if (clock.zone && clock.zone !== 'UTC') {
+  if (clock.zone && UTC_ZONES.has(clock.zone)) return asUtc;
+  if (clock.zone) {
     const key = `${clock.zone}|${Math.floor(asUtc / 3_600_000)}`;
     let off = offsetCache.get(key);
     if (off === undefined) {

@@ -7,6 +7,7 @@ import type { LogEntry } from './types';
 export const TRUNCATED_MARK = ' … [line truncated]';
 
 const REQUEST_ID_ANYWHERE = new RegExp(REQUEST_ID_PATTERN);
+const LAZY_MAX = 64;
 
 /**
  * Builds entries from the lines of ONE file (or journald stream), in file order. A line is either selected (it
@@ -20,6 +21,12 @@ export class EntryBuilder {
   /** Selected lines that are continuations we could not attach (their record's head was not selected). */
   private orphans: { text: string; lineNo?: number; offset?: number }[] = [];
   private lastTs: number | undefined;
+  /**
+   * Context lines seen while no record is open, not parsed yet (newest last, at most LAZY_MAX): nothing can attach to
+   * them, only their time may be needed later, by an orphan. Most of grep's 100 context lines land here, so parsing
+   * them lazily keeps the cost of a search with context near that of one without (bench/logs-correlate.ts).
+   */
+  private lazy: string[] = [];
 
   constructor(
     private readonly host: string,
@@ -34,6 +41,11 @@ export class EntryBuilder {
    * (grep -b; gaps then come as `break()` from grep's `--` separators).
    */
   add(text: string, lineNo: number | undefined, selected: boolean, offset?: number): void {
+    if (!selected && !this.cur && this.orphans.length === 0) {
+      this.lazy.push(text);
+      if (this.lazy.length >= LAZY_MAX) this.resolveLastTs();
+      return;
+    }
     const head = parseHead(text, this.ctx);
     const contiguous = lineNo === undefined || this.curLastLineNo === undefined || lineNo === this.curLastLineNo + 1;
     if (this.cur && contiguous && (!head || (this.curHead && continuesRecord(head, this.curHead)))) {
@@ -42,6 +54,7 @@ export class EntryBuilder {
     }
     if (head) {
       this.lastTs = head.ts;
+      this.lazy.length = 0;
       this.flushOrphans(head.ts);
     }
     if (!selected) {
@@ -52,7 +65,8 @@ export class EntryBuilder {
     this.finish();
     if (!head) {
       // A matching continuation line whose head was not matched (e.g. a request id inside a response body).
-      if (this.lastTs !== undefined) this.emitOrphan(text, lineNo, this.lastTs, offset);
+      const ts = this.resolveLastTs();
+      if (ts !== undefined) this.emitOrphan(text, lineNo, ts, offset);
       else this.orphans.push({ text, lineNo, offset });
       return;
     }
@@ -83,7 +97,20 @@ export class EntryBuilder {
   /** End of input. Orphans without any timestamp in their file take the time of the last record seen. */
   end(): void {
     this.finish();
-    if (this.orphans.length) this.flushOrphans(this.lastTs ?? 0);
+    if (this.orphans.length) this.flushOrphans(this.resolveLastTs() ?? 0);
+  }
+
+  /** The time of the newest record head seen so far: parses the lazy lines, newest first, until one is a head. */
+  private resolveLastTs(): number | undefined {
+    for (let i = this.lazy.length - 1; i >= 0; i--) {
+      const head = parseHead(this.lazy[i], this.ctx);
+      if (head) {
+        this.lastTs = head.ts;
+        break;
+      }
+    }
+    this.lazy.length = 0;
+    return this.lastTs;
   }
 
   private append(text: string, lineNo: number | undefined): void {

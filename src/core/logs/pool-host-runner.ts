@@ -7,8 +7,8 @@ import { DEFAULT_RUN_TIMEOUT_MS, MAX_LINE_BYTES, type LogHostRunner, type RunRes
 /**
  * A LogHostRunner over the ssh2 pool of src/core/remote: pooled sessions, host-key checks, ProxyJump, keepalive.
  * The pool runs every command under its own watchdog (setsid + stdin EOF → SIGTERM to the process group), so
- * the log scripts' own stdin watchdog is off here (`keepsStdinOpen = false`). The scripts merge their stderr into
- * stdout, so per-file warnings arrive through `onLine` as well.
+ * the log scripts' own stdin watchdog is off here (`keepsStdinOpen = false`). Per-file warnings (grep's and find's
+ * stderr) arrive through `onStderr`.
  */
 export class PoolHostRunner implements LogHostRunner {
   readonly keepsStdinOpen = false;
@@ -37,6 +37,7 @@ export class PoolHostRunner implements LogHostRunner {
         sudo: this.sudo,
         okExitCodes: [0, 1],
         onLine: (l) => opts.onLine(l.length > MAX_LINE_BYTES ? l.slice(0, MAX_LINE_BYTES) + TRUNCATED_MARK : l),
+        onStderr: opts.onStderr && ((l) => opts.onStderr!(l.length > MAX_LINE_BYTES ? l.slice(0, MAX_LINE_BYTES) + TRUNCATED_MARK : l)),
       }).then((r) => r.exitCode);
     if (!opts.timeoutMs) return work(opts.signal);
     return withDeadline(`Log search on "${this.host}"`, opts.timeoutMs, opts.signal, work);

@@ -7,6 +7,8 @@ import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
 import type { LogEntry } from '../../../src/core/logs/types';
 import type { OpenStackClient } from '../../../src/core/openstack/client';
 import type { Server } from '../../../src/core/openstack/types';
+import { run } from '../../../src/core/remote/exec';
+import { textCommand } from '../../../src/core/remote/command';
 import { SshPool } from '../../../src/core/remote/pool';
 import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
 import { ensureLab } from '../../support/lab';
@@ -79,6 +81,22 @@ describe('logs: correlation across the lab hosts (integration)', function () {
     });
     const key = (e: LogEntry) => `${e.host} ${e.file} ${e.offset}`;
     assert.deepEqual(viaCli.entries.map(key), result.entries.map(key));
+  });
+
+  it('a binary log that holds the id is named in a warning (grep\'s stderr over the pool and over OpenSSH); the other files\' lines all come', async () => {
+    const file = `/var/log/nova/${uniqueName('ost-binary')}.log`;
+    // a crashed writer's log: the id, then a block of NULs
+    await run(pool, 'compute1', textCommand(['sh', '-c', 'printf "2026-11-25 10:00:00.000 1 INFO x [None %s - - - - - -] before the crash\\n" "$2" > "$1"; head -c 4096 /dev/zero >> "$1"', 'sh', file, migrationRequest]));
+    try {
+      const only = (runner: LogHost['runner']) => correlate([{ kind: 'request', value: migrationRequest }], [{ runner }], { sinceMs: Date.now() - 3600e3 });
+      for (const [how, r] of [['pool', await only(new PoolHostRunner(pool, 'compute1'))], ['OpenSSH', await only(new SshCliHostRunner('compute1', sshConfig))]] as const) {
+        assert.ok(r.warnings.some((w) => w.host === 'compute1' && w.message === `Skipped binary file "${file}": it contains the key but is not text.`), `${how}: ${JSON.stringify(r.warnings)}`);
+        assert.ok(r.entries.every((e) => e.file !== file), `${how}: no line of the binary file is shown`);
+        assert.deepEqual(r.entries.filter((e) => e.service === 'nova-compute').map((e) => e.offset), result.entries.filter((e) => e.host === 'compute1' && e.service === 'nova-compute').map((e) => e.offset), how);
+      }
+    } finally {
+      await run(pool, 'compute1', textCommand(['rm', '-f', '--', file]));
+    }
   });
 
   it('a host that cannot be reached is reported inline, the others answer', async () => {

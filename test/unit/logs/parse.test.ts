@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localToUtcMs, parseHostClock, resolveYear } from '../../../src/core/logs/clock';
-import { parseText } from '../../../src/core/logs/entries';
+import { EntryBuilder, parseText } from '../../../src/core/logs/entries';
+import type { LogEntry } from '../../../src/core/logs/types';
 import { continuesRecord, debugSuffix, parseHead, parseJournalJson } from '../../../src/core/logs/parse';
 import { UTC_CLOCK } from '../../../src/core/logs/types';
 import { sharedFixtures } from '../../support/lab';
@@ -191,6 +192,13 @@ describe('logs/clock: naive timestamps get the host zone', () => {
     assert.equal(localToUtcMs(berlin, 2026, 7, 1, 20, 0, 0, 0), Date.parse('2026-07-01T18:00:00Z'));
   });
 
+  it('Etc/UTC and its aliases are UTC without asking Intl (the lab hosts say Etc/UTC)', () => {
+    for (const z of ['Etc/UTC', 'UTC', 'Etc/GMT', 'Zulu']) {
+      const c = parseHostClock('+0000', 'UTC', z);
+      assert.equal(localToUtcMs(c, 2026, 11, 25, 12, 0, 0, 0), Date.parse('2026-11-25T12:00:00Z'), z);
+    }
+  });
+
   it('a fixed offset from `date +%z` when the zone is unknown', () => {
     const c = parseHostClock('-0530', 'XYZ', 'Not/AZone');
     assert.equal(c.zone, undefined);
@@ -213,5 +221,53 @@ describe('logs/entries: a real Zed traceback from this lab (nova-api, database d
     assert.ok(err.lines.some((l) => /ERROR nova\.api\.openstack\.wsgi oslo_db\.exception\.DBConnectionError/.test(l)));
     // The preceding oslo_db ERROR (same pid, other logger, no request id) stays a separate record.
     assert.ok(entries.some((e) => e.lines[0].includes('ERROR oslo_db.sqlalchemy.engines')));
+  });
+});
+
+describe('logs/entries: grep -A context lines', () => {
+  const line = (t: string, rest: string) => `2026-11-25 10:00:${t} 42 ${rest}`;
+  const build = (rows: [string, boolean][]) => {
+    const out: LogEntry[] = [];
+    const b = new EntryBuilder('compute1', 'nova-compute', '/var/log/nova/nova-compute.log', ctx, (e) => out.push(e));
+    for (const [text, selected] of rows) b.add(text, undefined, selected);
+    b.end();
+    return out;
+  };
+
+  it('keeps the traceback after a matching ERROR line and drops every other context line, however many', () => {
+    const id = 'req-0f4a1c2e-7d0b-4d7b-9c7e-0b5f5d3d9a11';
+    const rows: [string, boolean][] = [
+      [line('01.000', `ERROR nova.compute.manager [None ${id} - - - - - -] Live migration failed.`), true],
+      ['Traceback (most recent call last):', false],
+      [line('01.000', 'ERROR nova.compute.manager   File "/usr/lib/python3/dist-packages/nova/compute/manager.py", line 8000'), false],
+      [line('01.000', 'ERROR nova.compute.manager libvirt.libvirtError: unable to connect'), false],
+      [line('02.000', 'INFO nova.compute.manager [None req-11111111-2222-4333-8444-555555555555 - - - - - -] other request'), false],
+    ];
+    for (let i = 0; i < 300; i++) rows.push([i % 7 === 0 ? '  raw continuation of someone else' : line(`${String(3 + (i % 50)).padStart(2, '0')}.000`, 'DEBUG nova.x [-] periodic'), false]);
+    rows.push([line('59.000', `INFO nova.compute.manager [None ${id} - - - - - -] Done.`), true]);
+    const entries = build(rows);
+    assert.deepEqual(entries.map((e) => e.lines.length), [4, 1]);
+    assert.equal(entries[0].level, 'ERROR');
+    assert.ok(entries[0].lines[3].endsWith('unable to connect'));
+    assert.equal(entries[1].ts, us('2026-11-25T10:00:59Z'));
+  });
+
+  it('a matching continuation line without its head takes the time of the newest record before it, context included', () => {
+    const rows: [string, boolean][] = [[line('05.000', 'INFO nova.x [-] first'), true]];
+    for (let i = 0; i < 200; i++) rows.push([i === 150 ? line('30.500', 'DEBUG nova.y [-] newest head') : '   raw body line', false]);
+    rows.push(['    "request_id": "req-0f4a1c2e-7d0b-4d7b-9c7e-0b5f5d3d9a11"', true]);
+    const entries = build(rows);
+    assert.equal(entries.length, 2);
+    assert.equal(entries[1].ts, us('2026-11-25T10:00:30.500Z'));
+    assert.equal(entries[1].requestId, 'req-0f4a1c2e-7d0b-4d7b-9c7e-0b5f5d3d9a11');
+  });
+
+  it('an orphan before any head takes the time of the first head after it, even a context one', () => {
+    const entries = build([
+      ['  "request_id": "req-0f4a1c2e-7d0b-4d7b-9c7e-0b5f5d3d9a11"', true],
+      [line('07.250', 'DEBUG nova.y [-] context head'), false],
+    ]);
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0].ts, us('2026-11-25T10:00:07.250Z'));
   });
 });

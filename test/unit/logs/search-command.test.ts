@@ -24,7 +24,8 @@ describe('logs/search-command: argv, never a shell string from input', () => {
     assert.ok(!a[2].includes(REQ));
     assert.deepEqual(a.slice(3), ['sh', '100', String(1024 * 1024 + 4096), '1795600000', `${REQ}\ninstance-0000002a`, '', '0', '0', '/var/log/nova', '/var/log/libvirt']);
     assert.match(a[2], /LC_ALL=C/);
-    assert.match(a[2], /grep --line-buffered -F -b -Z -H -A "\$ctx" -e "\$keys"/);
+    assert.match(a[2], /grep -F -b -Z -H -A "\$ctx" -e "\$keys"/);
+    assert.doesNotMatch(a[2], /grep --line-buffered -F -b|\{\} \+ 2>&1/, 'search output is block-buffered and stderr stays stderr');
     assert.match(a[2], /-newermt/);
     assert.match(a[2], /gzip -cdq/);
     assert.equal(b[6], '', 'no window: every file, rotated ones included');
