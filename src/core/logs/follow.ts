@@ -153,10 +153,6 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
         timer = setTimeout(deliver, flushAfter);
       },
       onStderr: (s) => {
-        if (s.trim() === 'READY') {
-          opts.onEvent?.({ type: 'following', host });
-          return;
-        }
         const w = classifyStderr(s, mapPath);
         if (w) opts.onEvent?.({ type: 'warning', warning: { host, file: w.file, message: redact(w.message) } });
       },

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server as SshServer, utils } from 'ssh2';
 import { type TroubleshooterError } from '../../../src/core/errors';
+import { followLogs, type FollowEvent } from '../../../src/core/logs/follow';
+import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
 import { textCommand } from '../../../src/core/remote/command';
 import { lines, run } from '../../../src/core/remote/exec';
 import type { SshTarget } from '../../../src/core/remote/ssh-config';
@@ -78,6 +81,58 @@ describe('ssh faults (integration)', function () {
     }
     assert.equal((await run(pool, target, textCommand(['echo', 'back']))).value, 'back\n');
     assert.equal(logger.lines.filter((l) => /ssh connect compute1:2291 .*\[\d+ms\]$/.test(l)).length, 2, 'reconnected once');
+  });
+
+  it('follow mode outlives sshd dying: the drop is reported with its retry, and lines written after the restart arrive', async () => {
+    // our sshd shares this machine's file system (only compute1's network namespace): the followed log is a temp file
+    const dir = mkdtempSync(join(tmp, 'follow-'));
+    const file = join(dir, 'nova-compute.log');
+    writeFileSync(file, '');
+    const id = `req-${randomUUID()}`;
+    const line = (n: number) => `2026-11-26 10:00:0${n}.000 4242 INFO nova.compute.manager [None ${id} - - - - - -] step ${n}\n`;
+    const { pool } = newPool({ resolve: () => ({ ...target }) });
+    const ctrl = new AbortController();
+    const events: FollowEvent[] = [];
+    const got: string[] = [];
+    const following = followLogs([{ runner: new PoolHostRunner(pool, 'compute1', 'compute1:2291'), dirs: [dir] }], [{ kind: 'request', value: id }], {
+      signal: ctrl.signal,
+      onEntries: (es) => got.push(...es.flatMap((e) => e.lines)),
+      onEvent: (e) => events.push(e),
+      backoff: { initialMs: 500, maxMs: 2000 },
+      rescanSeconds: 0,
+      flushAfterMs: 100,
+    });
+    const until = async (what: string, ok: () => boolean, ms = 15_000) => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; events ${JSON.stringify(events)}, lines ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const count = (t: FollowEvent['type']) => events.filter((e) => e.type === t).length;
+    let down = false;
+    try {
+      await until('following', () => count('following') === 1);
+      appendFileSync(file, line(1));
+      await until('step 1', () => got.some((l) => l.endsWith('step 1')));
+      own.kill();
+      down = true;
+      await until('the drop reported', () => count('host-error') >= 1);
+      const drop = events.find((e) => e.type === 'host-error') as Extract<FollowEvent, { type: 'host-error' }>;
+      assert.equal(drop.host, 'compute1');
+      assert.ok(['ConnectionLost', 'CommandFailed', 'HostUnreachable'].includes(drop.code), drop.code);
+      assert.ok(drop.retryInMs >= 500 && drop.retryInMs <= 2000, String(drop.retryInMs));
+      await own.start();
+      down = false;
+      await until('following again after the restart', () => count('following') === 2, 30_000);
+      appendFileSync(file, line(2));
+      await until('step 2', () => got.some((l) => l.endsWith('step 2')));
+      assert.deepEqual(got.filter((l) => l.includes(id)).map((l) => l.slice(-6)), ['step 1', 'step 2'], 'each line once');
+    } finally {
+      ctrl.abort();
+      await following;
+      if (down) await own.start();
+    }
   });
 
   it('packets dropped by iptables in the host namespace: typed errors within the deadlines, keepalive notices, then recovery', async function () {
