@@ -7,7 +7,7 @@ import { validateKey } from './keys';
 import { kWayMerge, sortStable } from './merge';
 import type { ParseContext } from './parse';
 import { classifyStderr, isDetectLine, parseSearchLine, searchArgv, type SearchSpec } from './search-command';
-import { KOLLA_DIR, PACKAGED_DIRS, TRIPLEO_DIR, detectArgv, parseDetect, serviceOf, type HostSources, type LogSourceSettings } from './sources';
+import { candidateDirs, detectArgv, parseDetect, serviceOf, type HostSources, type LogSourceSettings } from './sources';
 import { UTC_CLOCK, type HostClock, type LogEntry, type LogWarning } from './types';
 
 /**
@@ -299,7 +299,7 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
     const s = knownSources(h, opts.settings, cache);
     if (s) sourcesFound(h.runner.host, s);
   }
-  const candidates = opts.settings?.dirs ?? [...PACKAGED_DIRS, KOLLA_DIR, TRIPLEO_DIR];
+  const candidates = candidateDirs(opts.settings);
 
   function failHost(host: string, round: number, e: unknown) {
     const st = status.get(host)!;

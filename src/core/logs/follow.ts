@@ -4,13 +4,14 @@ import { detectSources, type LogHost } from './correlate';
 import { EntryBuilder } from './entries';
 import { validateKey, type CorrelationKey } from './keys';
 import { classifyStderr, followArgv, parseSearchLine } from './search-command';
-import { serviceOf, type HostSources, type LogSourceSettings } from './sources';
+import { candidateDirs, serviceOf, type HostSources, type LogSourceSettings } from './sources';
 import type { LogEntry, LogWarning } from './types';
 
 /**
  * Follow mode: `tail -v -F -n 0` on the same sources, filtered on the host by the same fixed strings
  * (`grep --line-buffered -F`), appended live. Log files that appear after the start (a new service log, a file rotated
- * in under a new name) are found by a rescan on the host every `rescanSeconds` and followed from their first line.
+ * in under a new name, a log folder created after the start) are found by a rescan on the host every `rescanSeconds`
+ * and followed from their first line.
  * A dropped connection reconnects with exponential backoff (lines written while disconnected are not replayed).
  * Aborting the signal ends every remote process: the runner closes the channel/process and the remote script's stdin
  * watchdog kills its tail and grep.
@@ -75,7 +76,9 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
   const mapPath = (p: string) => (root && p.startsWith(root) ? p.slice(root.length) : p);
   const argv = followArgv({
     keys,
-    dirs: sources.dirs.map((d) => root + d),
+    // the rescan also looks in candidate folders that do not exist yet (a service installed or first started after the
+    // follow began); fixed folders (offline trees, tests) are taken as they are
+    dirs: (h.dirs ? sources.dirs : [...new Set([...sources.dirs, ...candidateDirs(opts.settings)])]).map((d) => root + d),
     journald: sources.journald,
     contextLines: opts.contextLines,
     watchStdin: h.runner.keepsStdinOpen,

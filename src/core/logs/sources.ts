@@ -62,8 +62,13 @@ export const DETECT_SCRIPT = [
   'exit 0',
 ].join('\n');
 
+/** The directories looked for on every host: the settings' list, else every deployment kind's. */
+export function candidateDirs(settings: LogSourceSettings = {}): string[] {
+  return settings.dirs ?? [...PACKAGED_DIRS, KOLLA_DIR, TRIPLEO_DIR];
+}
+
 export function detectArgv(root = '', settings: LogSourceSettings = {}): string[] {
-  const dirs = settings.dirs ?? [...PACKAGED_DIRS, KOLLA_DIR, TRIPLEO_DIR];
+  const dirs = candidateDirs(settings);
   return ['sh', '-c', DETECT_SCRIPT, 'sh', ...dirs.map((d) => root + d)];
 }
 

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { followLogs } from '../../../src/core/logs/follow';
 import { PoolHostRunner } from '../../../src/core/logs/pool-host-runner';
+import { PACKAGED_DIRS } from '../../../src/core/logs/sources';
 import type { LogEntry } from '../../../src/core/logs/types';
 import { SshPool } from '../../../src/core/remote/pool';
 import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
@@ -81,5 +82,43 @@ describe('logs: follow picks up new log files on a lab host (integration)', func
     // processes of this follow by its key (the script's arguments, each grep's -e)
     const ps = await runner.run(['ps', '-eo', 'args'], { timeoutMs: 20_000 });
     assert.deepEqual(ps.stdout.split('\n').filter((l) => l.includes(id)), [], 'no process of this follow is left on compute1');
+  });
+  it('a log folder created after the follow started (a service installed later): its new log is followed too', async () => {
+    // a folder the lab's compute1 does not have, from the list every host is searched for
+    const probe = await runner.run(['sh', '-c', 'for d; do [ -e "$d" ] || { echo "$d"; exit 0; }; done', 'sh', ...PACKAGED_DIRS], { timeoutMs: 20_000 });
+    const dir = probe.stdout.trim();
+    assert.ok(dir, 'compute1 has every packaged log folder; nothing to create');
+    const late = `${dir}/ost-late-${process.pid}.log`;
+    const lateId = `req-${randomUUID()}`;
+    const ctrl = new AbortController();
+    const got: LogEntry[] = [];
+    let created = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the line in ${late} was not seen within 30 s`)), 30_000);
+        followLogs([{ runner }], [{ kind: 'request', value: lateId }], {
+          signal: ctrl.signal,
+          onEntries: (es) => {
+            got.push(...es);
+            if (got.some((e) => e.file === late)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          onEvent: (e) => {
+            if (e.type !== 'following' || created) return;
+            created = true;
+            const stamp = new Date().toISOString().replace('T', ' ').slice(0, 23);
+            runner.run(['sh', '-c', 'mkdir -p "$1" && printf "%s\\n" "$3" >> "$2"', 'sh', dir, late, `${stamp} 4242 INFO glance.api [None ${lateId} - - - - - -] in a folder made after the start`], { timeoutMs: 20_000 }).catch(reject);
+          },
+        }).catch(reject);
+      });
+      const e = got.find((x) => x.file === late)!;
+      assert.equal(e.requestId, lateId);
+      assert.equal(got.filter((x) => x.file === late).length, 1);
+    } finally {
+      ctrl.abort();
+      if (created) await runner.run(['rm', '-rf', '--', dir], { timeoutMs: 20_000 }).catch(() => {});
+    }
   });
 });
