@@ -29,8 +29,8 @@ import { validateKey, type CorrelationKey } from './keys';
  *   message could land in the middle of a line.
  * - Block-buffered search output (no `--line-buffered`): `cut` buffers its output anyway, so line buffering only
  *   made grep and cut trade one line at a time, 8% of a 4-host search's wall time on 2 cores (bench/logs-correlate.ts).
- *   Follow mode keeps `--line-buffered` and `stdbuf -oL cut`: there every line must go out as it comes. A search's
- *   `cut` writes 64 KiB blocks (`stdbuf -o 64K`, when there): fewer, fuller SSH packets, half our CPU per MiB taken in.
+ *   Follow mode keeps `--line-buffered`: there every line must go out as it comes. A search's `cut` writes 64 KiB
+ *   blocks (`stdbuf -o 64K`, when there): fewer, fuller SSH packets, half our CPU per MiB taken in.
  * - Long lines: `cut -b 1-MAX` bounds every output line on the host (MAX = 1 MiB + framing), and the local line
  *   splitter bounds it again for display. Follow mode uses `stdbuf -oL cut` when stdbuf exists (plain cut would
  *   buffer a live stream), else the local splitter alone bounds memory.
