@@ -12,7 +12,7 @@
  * Each way gets one untimed warm-up call (the pool connects, the master starts), then N timed calls.
  * Two servers are measured:
  *   lab           the lab's sshd on compute1 as it is. Its sessions run root's login shell, and this machine's
- *                 /root/.bashrc runs `pyenv init` (Debian's bash sources ~/.bashrc for ssh commands), which costs
+ *                 root's ~/.bashrc runs `pyenv init` (Debian's bash sources ~/.bashrc for ssh commands), which costs
  *                 about as much as everything else together, for every method alike: measured and reported.
  *   plain-shell   our own sshd in compute1's namespace (port 2292) with `SetEnv SHLVL=1`, so bash skips ~/.bashrc:
  *                 what a host whose root shell starts fast looks like. Same methods, same key, same command.

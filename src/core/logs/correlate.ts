@@ -26,7 +26,7 @@ import { UTC_CLOCK, type HostClock, type LogEntry, type LogWarning } from './typ
 /** One host of a correlation: a runner, plus the local folder that stands for its `/` in offline mode. */
 export interface LogHost {
   runner: LogHostRunner;
-  /** Offline mode: local path prefix of the host's tree (`/tmp/logs/compute1`). Empty for real hosts. */
+  /** Offline mode: local path prefix of the host's tree (`<folder>/compute1`). Empty for real hosts. */
   root?: string;
   /** Overrides the detected clock (offline folders: the zone the logs were written in). */
   clock?: HostClock;

@@ -8,6 +8,7 @@ import { textCommand, type RemoteCommand } from '../../../src/core/remote/comman
 import { lines, run, stream } from '../../../src/core/remote/exec';
 import { MemoryLogger } from '../../../src/core/log';
 import { fingerprintSha256, type HostKeyPromptRequest } from '../../../src/core/remote/known-hosts';
+import type { SshPool } from '../../../src/core/remote/pool';
 import { labHostKey, labSsh, variant } from './lab-ssh';
 
 describe('ssh to the lab hosts (integration)', function () {
@@ -198,6 +199,13 @@ describe('ssh to the lab hosts (integration)', function () {
   });
 
   describe('streaming and cancel', () => {
+    /** Every line of a stream on compute1. */
+    const collectLines = async (pool: SshPool, argv: string[]) => {
+      const out: string[] = [];
+      for await (const l of lines(pool, 'compute1', argv)) out.push(l);
+      return out;
+    };
+
     it('without the watchdog, a quiet remote process survives a closed channel (the problem)', async () => {
       const { pool } = newPool();
       const marker = `ost-raw-${process.pid}-${Date.now()}`;
@@ -265,11 +273,7 @@ describe('ssh to the lab hosts (integration)', function () {
 
     it('streams run in a started shell worker (no new session per search), binary-safe, and cancel keeps the worker', async () => {
       const { pool } = newPool();
-      const collect = async (argv: string[]) => {
-        const out: string[] = [];
-        for await (const l of lines(pool, 'compute1', argv)) out.push(l);
-        return out;
-      };
+      const collect = (argv: string[]) => collectLines(pool, argv);
       // the job's parent is the worker's sh: the same one for consecutive streams
       const [first] = await collect(['sh', '-c', 'echo "$PPID"']);
       const [second] = await collect(['sh', '-c', 'echo "$PPID"']);
@@ -295,11 +299,7 @@ describe('ssh to the lab hosts (integration)', function () {
 
     it('a cancel right after the start (before any output) ends the job at once and keeps the worker', async () => {
       const { pool } = newPool();
-      const collect = async (argv: string[]) => {
-        const out: string[] = [];
-        for await (const l of lines(pool, 'compute1', argv)) out.push(l);
-        return out;
-      };
+      const collect = (argv: string[]) => collectLines(pool, argv);
       const [before] = await collect(['sh', '-c', 'echo "$PPID"']);
       const marker = `ost-wearly-${process.pid}-${Date.now()}`;
       for (const delay of [0, 20, 200]) {
