@@ -1,12 +1,13 @@
 # Shared settings for lab/lab (root namespace) and lab/lab-service (inside a host).
 # Sourced, not executed. Only lab addresses (198.18.0.0/15) and 127.0.0.0/8 are ever used.
 
-LAB_HOSTS=(controller compute1 compute2 network1)
+LAB_HOSTS=(controller compute1 compute2 network1 bulk1)
 declare -A LAB_IP=(
   [controller]=198.18.0.10
   [compute1]=198.18.0.11
   [compute2]=198.18.0.12
   [network1]=198.18.0.13
+  [bulk1]=198.18.0.14
 )
 LAB_BRIDGE=osl-br0          # bridge in the root namespace
 LAB_BRIDGE_IP=198.18.0.1    # root namespace's address on the bridge (/24)
@@ -27,12 +28,17 @@ LAB_RABBIT_USER=guest   # loopback_users = none in rabbitmq.conf
 LAB_RABBIT_PASS=guest
 LAB_REGION=RegionOne
 
+# Real virt: compute1 and compute2 (nova's libvirt driver, real guests). bulk1: nova's fake driver, for bulk seeds.
+LAB_REAL_COMPUTES=(compute1 compute2)
+LAB_BULK_HOST=bulk1
+
 # Services per host, in start order (sshd is the host itself, managed by lab/lab)
 lab_services() {
   case "$1" in
     controller) echo "mariadb rabbitmq keystone placement glance-api neutron-server nova-api nova-conductor nova-scheduler" ;;
-    compute1|compute2) echo "libvirtd nova-compute linuxbridge-agent" ;;
-    network1) echo "l3-agent linuxbridge-agent" ;;
+    compute1|compute2) echo "virtlogd libvirtd linuxbridge-agent nova-compute" ;;
+    network1) echo "linuxbridge-agent l3-agent" ;;
+    bulk1) echo "nova-compute" ;;   # fake driver: cheap servers for seed-bulk (forced host only)
   esac
 }
 

@@ -1,19 +1,28 @@
 """Seed the lab cloud (run once by `lab up`), or bulk-create servers.
 
-  seed.py            flavors, image, networks, routers, 6 servers in 2 projects,
-                     a completed live migration, a NoValidHost boot, a live
-                     migration that fails (target compute disabled), floating IPs
-  seed.py --bulk N   N more m1.tiny servers without network (multi-create)
+  seed.py            flavors, the guest image (kernel + ramdisk + disk from
+                     LAB_GUEST_DIR), networks, routers, 6 real guests in 2
+                     projects, a completed live migration (compute2 -> compute1),
+                     a live migration that fails for libvirt's own reason
+                     (compute1 -> compute2: compute2's libvirtd does not listen),
+                     one refused by the scheduler (target compute disabled), a
+                     NoValidHost boot, floating IPs
+  seed.py --bulk N   N more m1.tiny servers without network (multi-create) on the
+                     fake-driver host LAB_BULK_HOST (forced host; its service is
+                     disabled so nothing else lands there)
 
 Uses clouds 'lab' (admin) and 'lab-demo' (member) from OS_CLIENT_CONFIG_FILE.
 """
 import io
+import os
 import sys
 import time
 
 import openstack
 
 MV = "2.92"
+GUEST_DIR = os.environ.get("LAB_GUEST_DIR", "")
+BULK_HOST = os.environ.get("LAB_BULK_HOST", "bulk1")
 admin = openstack.connect(cloud="lab")
 demo = openstack.connect(cloud="lab-demo")
 
@@ -78,12 +87,27 @@ def flavor(name, ram, vcpus, disk):
         "name": name, "ram": ram, "vcpus": vcpus, "disk": disk}})["flavor"]["id"]
 
 
-def image():
-    for i in admin.image.images(name="lab-img"):
+def _image(name, fmt, path, **props):
+    for i in admin.image.images(name=name):
         return i.id
-    img = admin.image.create_image(name="lab-img", disk_format="raw", container_format="bare",
-                                   visibility="public", data=io.BytesIO(b"\0" * 1048576))
+    with open(path, "rb") as f:
+        data = f.read()
+    img = admin.image.create_image(name=name, disk_format=fmt, container_format="bare",
+                                   visibility="public", data=io.BytesIO(data), **props)
     return img.id
+
+
+def image():
+    """The lab guest: Debian's cloud kernel + a busybox initramfs (lab/lab-guest-image.sh), booted by nova's
+    libvirt driver as a kernel/ramdisk image; it prints what it is on its serial console."""
+    if not GUEST_DIR:
+        raise RuntimeError("LAB_GUEST_DIR is not set (lab/lab passes the guest image folder)")
+    # raw, not aki/ari: Zed's deep image inspection (Debian's backport) rejects an aki image on a live migration's
+    # destination ("Image content does not match disk_format": qemu-img says raw, the check expects aki)
+    kernel = _image("lab-kernel", "raw", os.path.join(GUEST_DIR, "vmlinuz"))
+    ramdisk = _image("lab-ramdisk", "raw", os.path.join(GUEST_DIR, "initrd.img"))
+    return _image("lab-img", "raw", os.path.join(GUEST_DIR, "disk.raw"), kernel_id=kernel, ramdisk_id=ramdisk,
+                  os_command_line="console=ttyS0 panic=-1")
 
 
 def network(conn, name, cidr, gw=None, external=False, extra=None):
@@ -128,6 +152,20 @@ def boot(conn, name, flv, img, net, host=None):
     return nova(conn, "post", "/servers", json={"server": body})["server"]["id"]
 
 
+def delete_server(sid):
+    nova(admin, "delete", f"/servers/{sid}")
+    end = time.time() + 300
+    while time.time() < end:
+        try:
+            nova(admin, "get", f"/servers/{sid}")
+        except RuntimeError as exc:
+            if " 404 " in str(exc):
+                return
+            raise
+        time.sleep(1)
+    raise RuntimeError(f"timeout deleting {sid}")
+
+
 def host_of(sid):
     return nova(admin, "get", f"/servers/{sid}")["server"]["OS-EXT-SRV-ATTR:host"]
 
@@ -151,6 +189,15 @@ def live_migrate(sid, host, expect_ok=True):
     raise RuntimeError("live migration timeout")
 
 
+def cold_migrate(sid, host):
+    nova(admin, "post", f"/servers/{sid}/action", json={"migrate": {"host": host}})
+    s = wait_server(admin, sid, want=("VERIFY_RESIZE", "ACTIVE"))
+    if s["status"] == "VERIFY_RESIZE":
+        nova(admin, "post", f"/servers/{sid}/action", json={"confirmResize": None})
+        s = wait_server(admin, sid)
+    log(f"cold migration of {s['name']} -> {host}: now on {s['OS-EXT-SRV-ATTR:host']}")
+
+
 def compute_service(host):
     for s in nova(admin, "get", "/os-services?binary=nova-compute")["services"]:
         if s["host"] == host:
@@ -158,13 +205,18 @@ def compute_service(host):
 
 
 def seed():
+    # the fake-driver bulk host takes forced-host servers only (seed-bulk)
+    svc = compute_service(BULK_HOST)
+    if svc and svc["status"] != "disabled":
+        nova(admin, "put", f"/os-services/{svc['id']}", json={
+            "status": "disabled", "disabled_reason": "lab: bulk host (fake driver), forced-host servers only"})
     admin_pid, demo_pid = project_id("admin"), project_id("demo")
     for pid in (admin_pid, demo_pid):
         nova(admin, "put", f"/os-quota-sets/{pid}", json={"quota_set": {
             "instances": -1, "cores": -1, "ram": -1}})
         neutron(admin, "put", f"/quotas/{pid}", json={"quota": {
             "port": -1, "network": -1, "subnet": -1, "router": -1, "floatingip": -1}})
-    tiny = flavor("m1.tiny", 64, 1, 1)
+    tiny = flavor("m1.tiny", 128, 1, 1)
     flavor("m1.small", 512, 1, 5)
     huge = flavor("m1.huge", 9000000, 8, 10)
     img = image()
@@ -183,6 +235,11 @@ def seed():
             (demo, "demo-vm1", None), (demo, "demo-vm2", None), (demo, "demo-vm3", None)]
     ids = {}
     for conn, name, host in plan:
+        if name in existing and existing[name]["status"] == "ERROR":
+            # a build interrupted by a restart of the lab (nova puts it in ERROR): boot it again
+            log(f"{name} is in ERROR ({(existing[name].get('fault') or {}).get('message')}): booting it again")
+            delete_server(existing[name]["id"])
+            del existing[name]
         if name in existing:
             ids[name] = existing[name]["id"]
             continue
@@ -191,15 +248,23 @@ def seed():
     for name, sid in ids.items():
         s = wait_server(admin, sid)
         log(f"{name} ACTIVE on {s['OS-EXT-SRV-ATTR:host']}")
-    # every project has servers on both computes
+    # every project has servers on both computes (a cold migration: it works both ways)
     demo_hosts = {host_of(ids[n]) for n in ("demo-vm1", "demo-vm2", "demo-vm3")}
     if len(demo_hosts) < 2:
         other = "compute2" if "compute1" in demo_hosts else "compute1"
-        live_migrate(ids["demo-vm3"], other)
+        cold_migrate(ids["demo-vm3"], other)
 
-    # completed live migration: vm1 compute1 -> compute2
-    if host_of(ids["vm1"]) == "compute1":
-        live_migrate(ids["vm1"], "compute2")
+    # completed live migration: vm2 compute2 -> compute1 (compute1's libvirtd listens on 16509)
+    migs = nova(admin, "get", f"/os-migrations?instance_uuid={ids['vm2']}")["migrations"]
+    if not any(m["status"] == "completed" for m in migs):
+        live_migrate(ids["vm2"], "compute1")
+
+    # failed live migration, libvirt's own reason: vm1 compute1 -> compute2, whose libvirtd does not listen
+    migs = nova(admin, "get", f"/os-migrations?instance_uuid={ids['vm1']}")["migrations"]
+    if not any(m["status"] == "error" for m in migs):
+        m = live_migrate(ids["vm1"], "compute2", expect_ok=False)
+        if m["status"] not in ("error", "failed"):
+            raise RuntimeError(f"vm1's live migration to compute2 should fail, got {m['status']}")
 
     # failed boot: NoValidHost (9 TB of RAM)
     if "vm-huge" not in existing:
@@ -208,14 +273,14 @@ def seed():
         s = wait_server(admin, sid, want=("ERROR",))
         log("vm-huge:", s["status"], (s.get("fault") or {}).get("message"))
 
-    # failed live migration: the target compute is disabled
-    migs = nova(admin, "get", f"/os-migrations?instance_uuid={ids['vm2']}")["migrations"]
+    # failed live migration: the target compute is disabled (refused by the scheduler)
+    migs = nova(admin, "get", f"/os-migrations?instance_uuid={ids['vm3']}")["migrations"]
     if not any(m["status"] == "error" for m in migs):
-        svc = compute_service("compute1")
+        svc = compute_service("compute2")
         nova(admin, "put", f"/os-services/{svc['id']}", json={
             "status": "disabled", "disabled_reason": "lab: maintenance window"})
         try:
-            live_migrate(ids["vm2"], "compute1", expect_ok=False)
+            live_migrate(ids["vm3"], "compute2", expect_ok=False)
         finally:
             nova(admin, "put", f"/os-services/{svc['id']}", json={"status": "enabled"})
 
@@ -231,8 +296,8 @@ def seed():
 
 
 def bulk(n):
-    tiny = flavor("m1.tiny", 64, 1, 1)
-    img = image()
+    tiny = flavor("m1.tiny", 128, 1, 1)
+    img = next(iter(admin.image.images(name="lab-img"))).id
     existing = sum(1 for s in nova(admin, "get", "/servers?all_tenants=1&name=^bulk-&limit=100000")["servers"])
     t0 = time.time()
     chunk = 200
@@ -241,7 +306,8 @@ def bulk(n):
         k = min(chunk, n - made)
         nova(admin, "post", "/servers", json={"server": {
             "name": f"bulk-{existing + made:05d}", "flavorRef": tiny, "imageRef": img,
-            "networks": "none", "min_count": k, "max_count": k}})
+            "networks": "none", "min_count": k, "max_count": k,
+            "availability_zone": f"nova:{BULK_HOST}"}})
         made += k
         # let the cloud keep up before the next request
         while True:

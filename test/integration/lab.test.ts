@@ -110,16 +110,20 @@ describe('lab', function () {
     for (const u of [novaUrl, neutronUrl, glanceUrl]) assert.ok(u.startsWith(`http://${env.LAB_HOST_CONTROLLER}:`), u);
   });
 
-  it('lists compute1 and compute2 as hypervisors', async () => {
+  it('lists compute1 and compute2 as QEMU (libvirt) hypervisors, and the fake-driver bulk host disabled', async () => {
     const r = await api('GET', `${novaUrl}/os-hypervisors/detail`);
     assert.equal(r.status, 200);
-    const hv = r.json.hypervisors as Array<{ hypervisor_hostname: string; state: string; status: string }>;
+    const hv = r.json.hypervisors as Array<{ hypervisor_hostname: string; hypervisor_type: string; state: string; status: string }>;
     const names = hv.map((h) => h.hypervisor_hostname).sort();
-    assert.deepEqual(names, ['compute1', 'compute2']);
+    assert.deepEqual(names, ['bulk1', 'compute1', 'compute2']);
     for (const h of hv) assert.equal(h.state, 'up', `${h.hypervisor_hostname} state`);
+    for (const name of ['compute1', 'compute2']) assert.equal(hv.find((h) => h.hypervisor_hostname === name)?.hypervisor_type, 'QEMU', name);
+    const bulk = hv.find((h) => h.hypervisor_hostname === 'bulk1')!;
+    assert.equal(bulk.hypervisor_type, 'fake');
+    assert.equal(bulk.status, 'disabled');
   });
 
-  it('boots a server to ACTIVE on compute1', async () => {
+  it('boots a real guest to ACTIVE on compute2; its serial console shows the lab guest', async () => {
     const flavors = (await api('GET', `${novaUrl}/flavors`)).json.flavors as Array<{ id: string; name: string }>;
     const flavor = flavors.find((f) => f.name === 'm1.tiny');
     assert.ok(flavor, 'flavor m1.tiny');
@@ -133,7 +137,7 @@ describe('lab', function () {
         flavorRef: flavor.id,
         imageRef: images[0].id,
         networks: [{ uuid: nets[0].id }],
-        availability_zone: 'nova:compute1',
+        availability_zone: 'nova:compute2',
       },
     });
     assert.equal(r.status, 202, JSON.stringify(r.json));
@@ -143,13 +147,22 @@ describe('lab', function () {
       if (g.status === 'ERROR') throw new Error(`server ERROR: ${JSON.stringify(g.fault)}`);
       return g.status === 'ACTIVE' ? g : undefined;
     });
-    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'compute1');
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'compute2');
+    // a real QEMU guest: its kernel and init print on the serial console, which nova reads back
+    const out = await waitFor('console output of the guest', 120_000, async () => {
+      const c = await api('POST', `${novaUrl}/servers/${serverId}/action`, { 'os-getConsoleOutput': { length: 200 } });
+      assert.equal(c.status, 200, JSON.stringify(c.json));
+      const text = String(c.json.output ?? '');
+      return /lab-guest: ready/.test(text) ? text : undefined;
+    });
+    assert.match(out, /Linux version \d/);
+    assert.match(out, /lab-guest: nic eth0 [0-9a-f:]{17}/);
   });
 
-  it('live-migrates the server to compute2 (migration completed)', async () => {
+  it('live-migrates the server to compute1 over qemu+tcp (migration completed)', async () => {
     assert.ok(serverId, 'needs the server from the previous test');
     const r = await api('POST', `${novaUrl}/servers/${serverId}/action`, {
-      'os-migrateLive': { host: 'compute2', block_migration: 'auto' },
+      'os-migrateLive': { host: 'compute1', block_migration: 'auto' },
     });
     assert.equal(r.status, 202, JSON.stringify(r.json));
     const mig = await waitFor('migration completed', 150_000, async () => {
@@ -163,13 +176,13 @@ describe('lab', function () {
       if (lm && ['error', 'failed'].includes(lm.status)) throw new Error(`migration ${lm.status}`);
       return lm && lm.status === 'completed' ? lm : undefined;
     });
-    assert.equal(mig.source_compute, 'compute1');
-    assert.equal(mig.dest_compute, 'compute2');
-    const s = await waitFor('server ACTIVE on compute2', 60_000, async () => {
+    assert.equal(mig.source_compute, 'compute2');
+    assert.equal(mig.dest_compute, 'compute1');
+    const s = await waitFor('server ACTIVE on compute1', 60_000, async () => {
       const g = (await api('GET', `${novaUrl}/servers/${serverId}`)).json.server;
-      return g.status === 'ACTIVE' && g['OS-EXT-SRV-ATTR:host'] === 'compute2' ? g : undefined;
+      return g.status === 'ACTIVE' && g['OS-EXT-SRV-ATTR:host'] === 'compute1' ? g : undefined;
     });
-    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'compute2');
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'compute1');
   });
 
   it("finds the live migration's request id in both computes' logs over SSH", async () => {

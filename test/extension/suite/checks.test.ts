@@ -134,16 +134,17 @@ describe('checks (lab)', function () {
   });
 
   it('Live-Migrate Instance completes with progress; to a disabled compute service it fails with nova\'s reason', async () => {
-    const id = await labServer(`ext-lm-${Date.now().toString(36)}`, 'compute1');
-    const ok = await vscode.commands.executeCommand<MigrationOutcome>('openstack.server.liveMigrate', { serverId: id, target: 'compute2' });
+    // compute2 → compute1: the direction the lab's libvirts allow (compute2 does not listen on 16509)
+    const id = await labServer(`ext-lm-${Date.now().toString(36)}`, 'compute2');
+    const ok = await vscode.commands.executeCommand<MigrationOutcome>('openstack.server.liveMigrate', { serverId: id, target: 'compute1' });
     assert.ok(ok?.ok, ok?.failure?.summary);
-    assert.equal(ok.toHost, 'compute2');
+    assert.equal(ok.toHost, 'compute1');
     assert.equal(ok.migration?.status, 'completed');
 
-    const svc = (await admin.compute.listServices({ binary: 'nova-compute', host: 'compute1' })).data[0];
+    const svc = (await admin.compute.listServices({ binary: 'nova-compute', host: 'compute2' })).data[0];
     await admin.compute.disableService(svc, 'checks extension-host test');
     try {
-      const bad = await vscode.commands.executeCommand<MigrationOutcome>('openstack.server.liveMigrate', { serverId: id, target: 'compute1' });
+      const bad = await vscode.commands.executeCommand<MigrationOutcome>('openstack.server.liveMigrate', { serverId: id, target: 'compute2' });
       assert.equal(bad?.ok, false);
       assert.match(bad.failure?.summary ?? '', /conductor_live_migrate_instance failed/);
       assert.match(bad.requestId ?? '', /^req-/);

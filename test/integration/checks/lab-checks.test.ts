@@ -15,7 +15,7 @@ import { SftpConfigFileStore } from '../../../src/core/configs/remote-store';
 import type { OpenStackClient } from '../../../src/core/openstack/client';
 import { textCommand } from '../../../src/core/remote/command';
 import { run } from '../../../src/core/remote/exec';
-import { connectLab, createServer, deleteServer, uniqueName } from '../openstack/lab-cloud';
+import { connectLab, createServer, deleteServer, uniqueName, waitComputeEnabled } from '../openstack/lab-cloud';
 import { labSsh } from '../remote/lab-ssh';
 
 /**
@@ -92,6 +92,7 @@ describe('checks on the lab (integration)', function () {
       await store.write(qf.host, qf.file, original.text!, cur.version);
       for (const b of backups) await sh(['rm', '-f', '--', b]);
       await sh(['lab-service', 'restart', 'libvirtd']);
+      await waitComputeEnabled(client, 'compute2');
     }
     assert.equal(item(await readiness('compute1', 'compute2'), 'transport').status, 'fail', 'restored: compute2 does not listen again');
   });
@@ -138,23 +139,70 @@ describe('checks on the lab (integration)', function () {
       serverId = undefined;
     });
 
-    it('a live migration completes with progress; the cgroups check skips the fake-driver instance with the reason', async () => {
-      const s = await createServer(client, uniqueName('chk-lm'), 'compute1');
+    it('a live migration compute2 → compute1 completes with progress; the cgroups check reads the real QEMU process', async () => {
+      const s = await createServer(client, uniqueName('chk-lm'), 'compute2');
       serverId = s.id;
       const cg = cgroupsReport(await gatherCgroups(checkApiOf(client), ctx(), s.id));
-      assert.equal(cg.status, 'skip');
-      assert.match(cg.findings[0].summary, /not a libvirt domain on "compute1" \(compute_driver = fake\.FakeDriver/);
+      assert.notEqual(cg.status, 'skip', renderMarkdown(cg));
+      assert.ok(cg.findings.every((f) => !/not a libvirt domain/.test(f.summary)), renderMarkdown(cg));
 
       const api = checkApiOf(client);
       const ctrl = new AbortController();
-      const { requestId, startedAt } = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
+      const { requestId, startedAt } = await startLiveMigration(api, s.id, 'compute1', ctrl.signal);
       assert.match(requestId ?? '', /^req-/);
       const seen: MigrationProgress[] = [];
-      const out = await watchMigration(api, s.id, { kind: 'live-migration', requestId, startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal, onProgress: (p) => seen.push(p) });
+      const out = await watchMigration(api, s.id, { kind: 'live-migration', requestId, startedAt, fromHost: 'compute2', pollMs: 500, signal: ctrl.signal, onProgress: (p) => seen.push(p) });
       assert.equal(out.ok, true, out.failure?.summary);
-      assert.equal(out.toHost, 'compute2');
+      assert.equal(out.toHost, 'compute1');
       assert.equal(out.migration?.status, 'completed');
       assert.ok(seen.length >= 1);
+    });
+
+    it('a live migration compute1 → compute2 fails for libvirt\'s own reason (compute2 does not listen on 16509), named from the events; after the config doctor\'s fix and a libvirtd restart the same migration succeeds (restored after)', async () => {
+      const s = await createServer(client, uniqueName('chk-lm-real'), 'compute1');
+      serverId = s.id;
+      const api = checkApiOf(client);
+      const ctrl = new AbortController();
+      const first = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
+      const bad = await watchMigration(api, s.id, { kind: 'live-migration', requestId: first.requestId, startedAt: first.startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
+      assert.equal(bad.ok, false);
+      assert.equal(bad.server.host, 'compute1', 'the instance stays on its source');
+      assert.equal(bad.server.status, 'ACTIVE');
+      assert.ok(bad.migration && ['error', 'failed'].includes(bad.migration.status), JSON.stringify(bad.migration?.status));
+      assert.ok(bad.failure);
+      assert.equal(bad.failure.requestId, first.requestId);
+      // nova's own words, from libvirt, in the failed event's traceback
+      assert.match(`${bad.failure.summary}\n${bad.failure.traceback ?? ''}`, /unable to connect to server at 'compute2:16509': Connection refused/, bad.failure.summary);
+
+      // The config doctor's fix for the rule the readiness check names, applied on compute2, then libvirtd restarted
+      const qf = item(await readiness('compute1', 'compute2'), 'transport').fix?.quickFix;
+      assert.deepEqual(qf, { host: 'compute2', file: '/etc/libvirt/libvirtd.conf', rule: 'libvirt/tcp-disabled' });
+      const store = new SftpConfigFileStore(pool);
+      const original = await store.read(qf.host, qf.file);
+      const sh = (argv: string[]) => run(pool, qf.host, textCommand(argv, { timeoutMs: 120_000 }));
+      const backups: string[] = [];
+      try {
+        for (const code of [qf.rule, 'libvirt/tls-without-certs']) {
+          const plans = await planFixOnHosts({ hosts: [qf.host], path: qf.file, code, store, facts: () => ({ libvirtModel: 'listen' as const, novaMigrationScheme: 'tcp' }) });
+          if (plans[0].status === 'clean') continue;
+          const [r] = await applyHostPlans(plans, store);
+          assert.equal(r.error, undefined);
+          backups.push(...r.written.map((w) => w.backupPath).filter((p): p is string => !!p));
+        }
+        await sh(['lab-service', 'restart', 'libvirtd']);
+        await waitComputeEnabled(client, 'compute2');
+        const again = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
+        const good = await watchMigration(api, s.id, { kind: 'live-migration', requestId: again.requestId, startedAt: again.startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
+        assert.equal(good.ok, true, good.failure?.summary);
+        assert.equal(good.toHost, 'compute2');
+        assert.equal(good.migration?.status, 'completed');
+      } finally {
+        const cur = await store.read(qf.host, qf.file);
+        await store.write(qf.host, qf.file, original.text!, cur.version);
+        for (const b of backups) await sh(['rm', '-f', '--', b]);
+        await sh(['lab-service', 'restart', 'libvirtd']);
+        await waitComputeEnabled(client, 'compute2');
+      }
     });
 
     it('a cold migration ends in VERIFY_RESIZE (needs confirmation) and confirms', async () => {

@@ -40,7 +40,8 @@ describe('journey: instance → correlated logs (lab)', function () {
   it('finds every host of the cloud: API endpoints by address, services and agents by name', async () => {
     const plan = await planRequestLogs(client, 'req-00000000-0000-4000-8000-000000000000', mapping);
     const aliases = plan.hosts.map((h) => h.alias).sort();
-    assert.deepEqual(aliases, ['compute1', 'compute2', 'controller', 'network1']);
+    // bulk1: the lab's fake-driver compute for bulk seeds is a nova-compute host like the others
+    assert.deepEqual(aliases, ['bulk1', 'compute1', 'compute2', 'controller', 'network1']);
     assert.match(plan.hosts.find((h) => h.alias === 'controller')!.role, /compute API/);
   });
 
@@ -108,7 +109,7 @@ describe('CLI: logs correlate --cloud discovers the hosts (lab)', function () {
     });
     assert.equal(code, 0, err.join('\n'));
     const result = JSON.parse(out.join('')) as { hosts: { host: string; ok: boolean }[]; entries: { host: string; service: string }[] };
-    assert.deepEqual(result.hosts.map((h) => h.host).sort(), ['compute1', 'compute2', 'controller', 'network1']);
+    assert.deepEqual(result.hosts.map((h) => h.host).sort(), ['bulk1', 'compute1', 'compute2', 'controller', 'network1']);
     const seen = new Set(result.entries.map((e) => `${e.host} ${e.service}`));
     for (const s of ['controller nova-api', `${done.sourceCompute} nova-compute`, `${done.destCompute} nova-compute`]) assert.ok(seen.has(s), `${s}: ${[...seen].join(', ')}`);
   });

@@ -37,10 +37,11 @@ describe('logs: correlation across the lab hosts (integration)', function () {
     const resolver = new SshConfigResolver({ configFile: sshConfig });
     pool = new SshPool({ resolve: (a) => resolver.resolve(a) });
     c = await connectLab('lab');
-    server = await createServer(c, uniqueName('ost-logs'), 'compute1');
-    const res = await c.compute.liveMigrate(server.id, { host: 'compute2' });
+    // compute2 → compute1: the direction the lab's libvirts allow (compute2 does not listen on 16509)
+    server = await createServer(c, uniqueName('ost-logs'), 'compute2');
+    const res = await c.compute.liveMigrate(server.id, { host: 'compute1' });
     migrationRequest = res.requestId!;
-    await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute2', 'ACTIVE on compute2');
+    await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute1', 'ACTIVE on compute1');
     for (let i = 0; i < 60; i++) {
       const m = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
       if (m.data[0]?.status === 'completed') break;

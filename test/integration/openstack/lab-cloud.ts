@@ -33,6 +33,21 @@ export async function waitServer(c: OpenStackClient, id: string, done: (s: Serve
   throw new Error(`Server ${id} did not reach ${what} within ${timeoutMs} ms (status ${last?.status}, task ${last?.taskState})`);
 }
 
+/**
+ * After a restart of libvirtd on a compute, nova's libvirt driver disables its service ("AUTO: Connection to libvirt
+ * lost") until it reconnects: wait until the host's nova-compute is enabled and up again, as an operator would.
+ */
+export async function waitComputeEnabled(c: OpenStackClient, host: string, timeoutMs = 180_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: { status?: string; state?: string; disabledReason?: string | null } | undefined;
+  while (Date.now() < end) {
+    last = (await c.compute.listServices({ binary: 'nova-compute', host })).data[0];
+    if (last?.status === 'enabled' && last.state === 'up') return;
+    await sleep(2000);
+  }
+  throw new Error(`nova-compute on ${host} is not enabled and up after ${timeoutMs} ms (${last?.status}, ${last?.state}, ${last?.disabledReason ?? ''})`);
+}
+
 /** IDs of the lab's m1.tiny flavor, lab-img image and private network, found by listing. */
 export async function bootRefs(c: OpenStackClient): Promise<{ flavorId: string; imageId: string; networkId: string }> {
   const flavors = (await c.compute.client.get('/flavors')).body as { flavors: { id: string; name: string }[] };

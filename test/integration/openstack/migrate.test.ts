@@ -5,8 +5,9 @@ import type { Server } from '../../../src/core/openstack/types';
 import { connectLab, createServer, deleteServer, sleep, uniqueName, waitServer } from './lab-cloud';
 
 /**
- * A live migration and a cold migration (+ confirm) driven by this client against the lab's two fake-driver
- * computes, with their instance actions read back by the request id the client returned.
+ * A live migration and a cold migration (+ confirm) driven by this client against the lab's two libvirt computes
+ * (real guests), with their instance actions read back by the request id the client returned. Live migration goes
+ * compute2 → compute1 (compute1's libvirtd listens on 16509; the other way fails, see test/integration/checks).
  */
 
 describe('openstack migrations against the lab', function () {
@@ -16,8 +17,8 @@ describe('openstack migrations against the lab', function () {
 
   before(async () => {
     c = await connectLab('lab');
-    server = await createServer(c, uniqueName('ost-mig'), 'compute1');
-    assert.equal(server.host, 'compute1');
+    server = await createServer(c, uniqueName('ost-mig'), 'compute2');
+    assert.equal(server.host, 'compute2');
   });
   after(async () => {
     if (server) await deleteServer(c, server.id);
@@ -25,9 +26,9 @@ describe('openstack migrations against the lab', function () {
   });
 
   it('live-migrates to the other compute host; the returned request id is the instance action with its events', async () => {
-    const res = await c.compute.liveMigrate(server.id, { host: 'compute2' });
+    const res = await c.compute.liveMigrate(server.id, { host: 'compute1' });
     assert.match(res.requestId ?? '', /^req-/);
-    const moved = await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute2', 'ACTIVE on compute2');
+    const moved = await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null && s.host === 'compute1', 'ACTIVE on compute1');
     assert.equal(moved.hypervisorHostname !== undefined, true);
 
     const actions = await c.compute.listInstanceActions(server.id);
@@ -54,8 +55,8 @@ describe('openstack migrations against the lab', function () {
       migs = await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'live-migration' });
     }
     assert.equal(migs.data[0].status, 'completed');
-    assert.equal(migs.data[0].sourceCompute, 'compute1');
-    assert.equal(migs.data[0].destCompute, 'compute2');
+    assert.equal(migs.data[0].sourceCompute, 'compute2');
+    assert.equal(migs.data[0].destCompute, 'compute1');
     // Completed live migrations are not "in progress": the server-migrations list is empty.
     assert.deepEqual((await c.compute.listServerMigrations(server.id)).data, []);
   });
@@ -68,12 +69,12 @@ describe('openstack migrations against the lab', function () {
     });
   });
 
-  it('cold-migrates back to compute1 (2.56 target host), confirms the resize, and reads both actions', async () => {
+  it('cold-migrates back to compute2 (2.56 target host; nova copies the disk over ssh), confirms the resize, and reads both actions', async () => {
     const gid = newGlobalRequestId();
     c.setGlobalRequestId(gid);
     let res;
     try {
-      res = await c.compute.migrate(server.id, 'compute1');
+      res = await c.compute.migrate(server.id, 'compute2');
     } finally {
       c.setGlobalRequestId(undefined);
     }
@@ -82,7 +83,7 @@ describe('openstack migrations against the lab', function () {
     await waitServer(c, server.id, (s) => s.status === 'VERIFY_RESIZE', 'VERIFY_RESIZE');
     const confirm = await c.compute.confirmResize(server.id);
     const done = await waitServer(c, server.id, (s) => s.status === 'ACTIVE' && s.taskState === null, 'ACTIVE after confirm');
-    assert.equal(done.host, 'compute1');
+    assert.equal(done.host, 'compute2');
 
     const actions = (await c.compute.listInstanceActions(server.id)).data;
     assert.equal(actions.find((a) => a.requestId === res.requestId)?.action, 'migrate');
@@ -90,8 +91,8 @@ describe('openstack migrations against the lab', function () {
     assert.deepEqual(actions.slice(0, 3).map((a) => a.action), ['confirmResize', 'migrate', 'live-migration'], 'newest first');
     const m = (await c.compute.listMigrations({ instanceUuid: server.id, migrationType: 'migration' })).data[0];
     assert.equal(m.status, 'confirmed');
-    assert.equal(m.sourceCompute, 'compute2');
-    assert.equal(m.destCompute, 'compute1');
+    assert.equal(m.sourceCompute, 'compute1');
+    assert.equal(m.destCompute, 'compute2');
   });
 
   it('disables and re-enables a compute service with a reason (PUT /os-services/{uuid})', async () => {

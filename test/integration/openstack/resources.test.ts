@@ -87,7 +87,8 @@ describe('openstack resources against the lab', function () {
 
   it('hypervisors: uuid ids, service host, servers; cpu_info by pinning 2.87', async () => {
     const { data } = await admin.compute.listHypervisors({ withServers: true });
-    assert.deepEqual(data.map((h) => h.service?.host).sort(), ['compute1', 'compute2']);
+    // the two libvirt computes and the fake-driver host for bulk seeds
+    assert.deepEqual(data.map((h) => h.service?.host).sort(), ['bulk1', 'compute1', 'compute2']);
     for (const h of data) {
       assert.match(h.id, /^[0-9a-f-]{36}$/, 'uuid ids from 2.53');
       assert.equal(h.stats, undefined, 'no stats at 2.88+');
@@ -103,7 +104,8 @@ describe('openstack resources against the lab', function () {
   it('services: compute, conductor and scheduler with state and status', async () => {
     const { data } = await admin.compute.listServices();
     const computes = data.filter((s) => s.binary === 'nova-compute');
-    assert.deepEqual(computes.map((s) => s.host).sort(), ['compute1', 'compute2']);
+    assert.deepEqual(computes.map((s) => s.host).sort(), ['bulk1', 'compute1', 'compute2']);
+    assert.equal(computes.find((s) => s.host === 'bulk1')?.status, 'disabled', 'the bulk host takes forced-host servers only');
     assert.ok(computes.every((s) => s.state === 'up' && /^[0-9a-f-]{36}$/.test(s.id ?? '')));
     assert.ok(data.some((s) => s.binary === 'nova-conductor') && data.some((s) => s.binary === 'nova-scheduler'));
     const one = await admin.compute.listServices({ host: 'compute1', binary: 'nova-compute' });
