@@ -1,7 +1,10 @@
 import type { Server } from '../openstack/types';
 import { HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { cgroupFacts, findProcesses, processTable, readFiles, virsh, type CgroupFacts, type ProbeResult, type ProcessTable, type RemoteFile } from './host-commands';
-import { novaMigrationSettings } from './live-migration';
+import { readFiles, type RemoteFile } from './commands/files';
+import { cgroupFacts, virsh, type CgroupFacts } from './commands/libvirt';
+import { findProcesses, processTable, type ProcessTable } from './commands/processes';
+import type { ProbeResult } from './commands/script';
+import { novaMigrationSettings } from './live-migration/views';
 import { parseIni, type Ini } from './ini';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';

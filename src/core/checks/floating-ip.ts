@@ -4,7 +4,7 @@ import { floatingIpRules, natWiring, RULE_LABEL, type IptablesSave } from '../na
 import type { IpNetnsEntry } from '../namespaces/netns';
 import type { FloatingIp, NetworkAgent, Port, Router } from '../openstack/types';
 import { apiOutcome, HostRunner, notOk, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { isIpAddress } from './host-commands';
+import { isIpAddress } from './commands/validate';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 

@@ -1,23 +1,10 @@
 import { dropInPath, limitNofileDropInFix } from '../configs/fixes';
 import { mariadbFdOutcome, recommendedNofile } from '../configs/mariadb-limits';
 import { HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import {
-  findProcesses,
-  argValues,
-  grepLog,
-  grepOption,
-  myPrintDefaults,
-  mysqlStatus,
-  mysqlVariables,
-  procLimits,
-  processTable,
-  readFiles,
-  unitShow,
-  type ProcessInfo,
-  type ProcessTable,
-  type ProcLimits,
-  type RemoteFile,
-} from './host-commands';
+import { readFiles, type RemoteFile } from './commands/files';
+import { grepLog, grepOption, myPrintDefaults, mysqlStatus, mysqlVariables, procLimits, type ProcLimits } from './commands/mysql';
+import { argValues, findProcesses, processTable, type ProcessInfo, type ProcessTable } from './commands/processes';
+import { unitShow } from './commands/systemd';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 
 /**

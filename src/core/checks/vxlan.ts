@@ -1,7 +1,9 @@
 import type { NetworkAgent } from '../openstack/types';
 import { apiOutcome, HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { argValues, findProcesses, listeners, processTable, readFiles, vxlanLinks, type Listener, type RemoteFile, type VxlanLink } from './host-commands';
-import { configuredVxlanPort } from './live-migration';
+import { readFiles, type RemoteFile } from './commands/files';
+import { listeners, vxlanLinks, type Listener, type VxlanLink } from './commands/network';
+import { argValues, findProcesses, processTable } from './commands/processes';
+import { configuredVxlanPort } from './live-migration/views';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 

@@ -3,7 +3,8 @@ import { checkApiOf } from '../../core/checks/adapters';
 import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
 import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
 import { gatherContext, type GatherContext } from '../../core/checks/gather';
-import { gatherLiveMigration, liveMigrationReport, readinessSummary } from '../../core/checks/live-migration';
+import { liveMigrationReport, readinessSummary } from '../../core/checks/live-migration/evaluate';
+import { gatherLiveMigration } from '../../core/checks/live-migration/gather';
 import {
   MIGRATION_KIND_HELP,
   runningMigration,
