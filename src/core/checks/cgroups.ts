@@ -1,3 +1,4 @@
+import { inputText, type CheckDefinition } from './definition';
 import type { Server } from '../openstack/types';
 import { HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
 import { readFiles, type RemoteFile } from './commands/files';
@@ -130,3 +131,16 @@ export function cgroupsReport(f: CgroupCheckFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** The cgroups libvirt gave an instance on its host. */
+export const cgroupsCheck: CheckDefinition<CgroupCheckFacts> = {
+  id: 'cgroups',
+  title: 'Check Instance Cgroups',
+  command: 'openstack.check.cgroups',
+  needsCloud: true,
+  inputs: [{ name: 'server', kind: 'server', cli: 'positional', metavar: 'server', required: true }],
+  progressTitle: (l) => `Checking cgroups of "${l.server}"`,
+  gather: async (api, ctx, i) => [await gatherCgroups(api, ctx, inputText(i, 'server') ?? '')],
+  evaluate: evaluateCgroups,
+  report: cgroupsReport,
+};

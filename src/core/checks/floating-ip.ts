@@ -1,3 +1,4 @@
+import { inputText, type CheckDefinition } from './definition';
 import { ipAddrCommand, ipNetnsListCommand, iptablesNatCommand, type Captured } from '../namespaces/commands';
 import type { IpInterface } from '../namespaces/ip';
 import { floatingIpRules, natWiring, RULE_LABEL, type IptablesSave } from '../namespaces/iptables';
@@ -179,3 +180,16 @@ export function floatingIpReport(f: FloatingIpFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** The path of a floating IP: router, L3 agent, namespaces and NAT rules. */
+export const floatingIpCheck: CheckDefinition<FloatingIpFacts> = {
+  id: 'floating-ip',
+  title: 'Check Floating-IP Path',
+  command: 'openstack.check.floatingIp',
+  needsCloud: true,
+  inputs: [{ name: 'address', kind: 'floating-ip', cli: 'positional', metavar: 'address|id', required: true }],
+  progressTitle: (l) => `Checking the path of ${l.address}`,
+  gather: async (api, ctx, i) => [await gatherFloatingIp(api, ctx, inputText(i, 'address') ?? '')],
+  evaluate: evaluateFloatingIp,
+  report: floatingIpReport,
+};

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { checkApiOf } from '../../core/checks/adapters';
-import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
-import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
+import { runCheck, type CheckDefinition, type CheckInputs } from '../../core/checks/definition';
 import { gatherContext, type GatherContext } from '../../core/checks/gather';
 import { liveMigrationReport, readinessSummary } from '../../core/checks/live-migration/evaluate';
 import { gatherLiveMigration } from '../../core/checks/live-migration/gather';
@@ -14,11 +13,10 @@ import {
   type MigrationKind,
   type MigrationOutcome,
 } from '../../core/checks/migrate';
-import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
 import type { CheckApi, HostExec } from '../../core/checks/ports';
+import { CHECKS } from '../../core/checks/registry';
 import { statusLabel } from '../../core/checks/report';
 import { finding, overallStatus, type CheckReport } from '../../core/checks/types';
-import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
 import { TroubleshooterError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { OpenStackClient } from '../../core/openstack/client';
@@ -116,48 +114,9 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     return pickServer(a, title, filter);
   }
 
-  // ------------------------------------------------------------------ checks
+  // ------------------------------------------------------------------ checks (src/core/checks/registry.ts)
 
-  async function checkLiveMigration(arg?: Arg) {
-    const { api: a } = await api();
-    const server = await serverFrom(arg, a, 'Check Live-Migration Readiness');
-    if (!server) return undefined;
-    const target = field(arg, 'target');
-    const reports = await withCheckProgress(`Checking live migration of "${server.name}"`, async (ctx) => {
-      const facts = await gatherLiveMigration(a, ctx, { server: server.id, source: server.host ?? '', targets: target ? [target] : [] });
-      return facts.map(liveMigrationReport);
-    });
-    if (reports.length === 0) throw new TroubleshooterError('NotFound', `No other compute host to migrate "${server.name}" to.`);
-    return showReports(reports);
-  }
-
-  async function checkMysql(arg?: Arg) {
-    let host = field(arg, 'host') ?? services.databaseHost?.();
-    if (!host) {
-      host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
-      if (!host) return undefined;
-    }
-    const h = host;
-    const report = await withCheckProgress(`Checking MySQL limits on "${h}"`, async (ctx) => mysqlReport(await gatherMysql(ctx, h)));
-    return showReports([report]);
-  }
-
-  async function checkVxlan() {
-    const { api: a } = await api();
-    const report = await withCheckProgress('Checking VXLAN ports of every node', async (ctx) => vxlanReport(await gatherVxlan(a, ctx)));
-    return showReports([report]);
-  }
-
-  async function checkCgroups(arg?: Arg) {
-    const { api: a } = await api();
-    const server = await serverFrom(arg, a, 'Check Instance Cgroups');
-    if (!server) return undefined;
-    const report = await withCheckProgress(`Checking cgroups of "${server.name}"`, async (ctx) => cgroupsReport(await gatherCgroups(a, ctx, server.id)));
-    return showReports([report]);
-  }
-
-  async function checkFloatingIp(arg?: Arg) {
-    const { api: a } = await api();
+  async function floatingIpFrom(arg: Arg, a: CheckApi, title: string): Promise<string | undefined> {
     let q = field(arg, 'address') ?? field(arg, 'floatingIp') ?? (typeof arg === 'string' ? arg : undefined);
     const node = arg as { fip?: { floatingIpAddress?: string } } | undefined;
     if (!q && node?.fip?.floatingIpAddress) q = node.fip.floatingIpAddress;
@@ -165,14 +124,55 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
       const fips = await a.listFloatingIps({}, new AbortController().signal);
       const picked = await vscode.window.showQuickPick(
         fips.map((f) => ({ label: f.floatingIpAddress, description: f.fixedIpAddress ? `→ ${f.fixedIpAddress}` : 'not associated', detail: `router ${f.routerId ?? '-'} · ${f.status ?? ''}`, q: f.floatingIpAddress })),
-        { title: 'Check Floating-IP Path', placeHolder: 'Floating IP' },
+        { title, placeHolder: 'Floating IP' },
       );
       if (!picked) return undefined;
       q = picked.q;
     }
-    const query = q;
-    const report = await withCheckProgress(`Checking the path of ${query}`, async (ctx) => floatingIpReport(await gatherFloatingIp(a, ctx, query)));
-    return showReports([report]);
+    return q;
+  }
+
+  async function databaseHostFrom(arg: Arg, title: string): Promise<string | undefined> {
+    const host = field(arg, 'host') ?? services.databaseHost?.();
+    if (host) return host;
+    return vscode.window.showInputBox({ title, prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
+  }
+
+  /** A check's inputs from the command's argument (tree node or `{ … }`), asking with a picker where it can. */
+  async function inputsOf(def: CheckDefinition, arg: Arg, a: CheckApi | undefined): Promise<{ inputs: CheckInputs; labels: Record<string, string | undefined> } | undefined> {
+    const inputs: CheckInputs = {};
+    const labels: Record<string, string | undefined> = {};
+    for (const input of def.inputs) {
+      if (input.cliOnly) continue;
+      let value: string | undefined;
+      let label: string | undefined;
+      if (input.kind === 'server') {
+        const server = await serverFrom(arg, a!, def.title);
+        if (!server) return undefined;
+        value = server.id;
+        label = server.name;
+      } else if (input.kind === 'floating-ip') {
+        value = label = await floatingIpFrom(arg, a!, def.title);
+        if (!value) return undefined;
+      } else if (input.kind === 'database-host') {
+        value = label = await databaseHostFrom(arg, def.title);
+        if (!value) return undefined;
+      } else {
+        value = label = field(arg, input.name);
+      }
+      inputs[input.name] = value;
+      labels[input.name] = label;
+    }
+    return { inputs, labels };
+  }
+
+  async function runRegisteredCheck(def: CheckDefinition, arg?: Arg) {
+    const a = def.needsCloud ? (await api()).api : undefined;
+    const got = await inputsOf(def, arg, a);
+    if (!got) return undefined;
+    const reports = await withCheckProgress(def.progressTitle(got.labels), (ctx) => runCheck(def, a as CheckApi, ctx, got.inputs));
+    if (reports.length === 0) throw new TroubleshooterError('NotFound', def.nothingToCheck?.(got.labels.server) ?? `Nothing to check for "${def.title}".`);
+    return showReports(reports);
   }
 
   // ------------------------------------------------------------------ migrations
@@ -318,11 +318,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
 
   return vscode.Disposable.from(
     docs,
-    registerCommand('openstack.check.liveMigration', logger, checkLiveMigration),
-    registerCommand('openstack.check.mysqlLimits', logger, checkMysql),
-    registerCommand('openstack.check.vxlan', logger, checkVxlan),
-    registerCommand('openstack.check.cgroups', logger, checkCgroups),
-    registerCommand('openstack.check.floatingIp', logger, checkFloatingIp),
+    ...CHECKS.map((def) => registerCommand(def.command, logger, (arg?: Arg) => runRegisteredCheck(def, arg))),
     registerCommand('openstack.check.exportReport', logger, (arg?: { uri?: string; format?: 'md' | 'json'; to?: string } | vscode.Uri) => {
       if (arg instanceof vscode.Uri) return docs.export(arg);
       return docs.export(arg?.uri ? vscode.Uri.parse(arg.uri) : undefined, arg?.format, arg?.to ? vscode.Uri.file(arg.to) : undefined);
