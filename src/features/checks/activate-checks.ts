@@ -23,7 +23,7 @@ import type { OpenStackClient } from '../../core/openstack/client';
 import { mvAtLeast } from '../../core/openstack/microversion';
 import type { Server } from '../../core/openstack/types';
 import type { RemoteCommand } from '../../core/remote/command';
-import { registerCommand } from '../../platform/commands';
+import { executeCommand, registerCommand } from '../../platform/commands';
 import { ReportDocuments } from './report-documents';
 
 /** What the checks feature needs from the composition root (src/extension.ts). */
@@ -280,7 +280,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const actions = ['Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
     handle(vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
       pick === 'Open Correlated Logs'
-        ? vscode.commands.executeCommand('openstack.logs.correlate', { requestId, cloud })
+        ? executeCommand('openstack.logs.correlate', { requestId, cloud })
         : pick === 'Show Details'
           ? showReports([failureReport(o)])
           : undefined,
