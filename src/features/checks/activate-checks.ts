@@ -24,6 +24,7 @@ import { mvAtLeast } from '../../core/openstack/microversion';
 import type { Server } from '../../core/openstack/types';
 import type { RemoteCommand } from '../../core/remote/command';
 import { executeCommand, registerCommand } from '../../platform/commands';
+import { showFailureMessage } from '../../platform/errors';
 import { ReportDocuments } from './report-documents';
 
 /** What the checks feature needs from the composition root (src/extension.ts). */
@@ -278,7 +279,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     logger.error(`${o.kind} of ${o.server.id} failed: ${reason}${o.failure?.traceback ? `\n${o.failure.traceback}` : ''}`);
     const requestId = o.requestId ?? o.failure?.requestId;
     const actions = ['Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
-    handle(vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
+    handle(showFailureMessage('error', `${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
       pick === 'Open Correlated Logs'
         ? executeCommand('openstack.logs.correlate', { requestId, cloud })
         : pick === 'Show Details'
