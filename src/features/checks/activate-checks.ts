@@ -25,6 +25,7 @@ import type { Server } from '../../core/openstack/types';
 import type { RemoteCommand } from '../../core/remote/command';
 import { executeCommand, registerCommand } from '../../platform/commands';
 import { showFailureMessage } from '../../platform/errors';
+import { withCancellableProgress } from '../../platform/progress';
 import { ReportDocuments } from './report-documents';
 
 /** What the checks feature needs from the composition root (src/extension.ts). */
@@ -74,17 +75,16 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
 
   /** Runs gathering under a cancellable notification that names the host being worked on. */
   function withCheckProgress<T>(title: string, work: (ctx: GatherContext) => Promise<T>): Thenable<T> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      const ctrl = new AbortController();
-      const sub = token.onCancellationRequested(() => ctrl.abort());
-      const ctx = gatherContext(exec, {
-        signal: ctrl.signal,
-        logger,
-        deadlineMs: services.checkDeadlineMs?.() ?? 120_000,
-        progress: (e) => progress.report({ message: `${e.host ? `${e.host}: ` : ''}${e.message}` }),
-      });
-      return work(ctx).finally(() => sub.dispose());
-    });
+    return withCancellableProgress(title, (report, signal) =>
+      work(
+        gatherContext(exec, {
+          signal,
+          logger,
+          deadlineMs: services.checkDeadlineMs?.() ?? 120_000,
+          progress: (e) => report(`${e.host ? `${e.host}: ` : ''}${e.message}`),
+        }),
+      ),
+    );
   }
 
   async function showReports(reports: CheckReport[]): Promise<{ uri: string; reports: CheckReport[] }> {
@@ -96,8 +96,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
   }
 
   async function pickServer(a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
-    const ctrl = new AbortController();
-    const servers = (await a.listServers({ allProjects: true }, ctrl.signal)).filter(filter ?? (() => true));
+    const servers = (await withCancellableProgress('Loading instances', (_r, signal) => a.listServers({ allProjects: true }, signal))).filter(filter ?? (() => true));
     if (servers.length === 0) {
       void vscode.window.showInformationMessage(`No instance to choose for "${title}".`);
       return undefined;
@@ -111,7 +110,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
 
   async function serverFrom(arg: Arg, a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
     const id = serverIdOf(arg);
-    if (id) return a.getServer(id, new AbortController().signal);
+    if (id) return withCancellableProgress(`Loading instance "${id}"`, (_r, signal) => a.getServer(id, signal));
     return pickServer(a, title, filter);
   }
 
@@ -122,7 +121,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const node = arg as { fip?: { floatingIpAddress?: string } } | undefined;
     if (!q && node?.fip?.floatingIpAddress) q = node.fip.floatingIpAddress;
     if (!q) {
-      const fips = await a.listFloatingIps({}, new AbortController().signal);
+      const fips = await withCancellableProgress('Loading floating IPs', (_r, signal) => a.listFloatingIps({}, signal));
       const picked = await vscode.window.showQuickPick(
         fips.map((f) => ({ label: f.floatingIpAddress, description: f.fixedIpAddress ? `→ ${f.fixedIpAddress}` : 'not associated', detail: `router ${f.routerId ?? '-'} · ${f.status ?? ''}`, q: f.floatingIpAddress })),
         { title, placeHolder: 'Floating IP' },
@@ -224,33 +223,24 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const choice = given ?? (await pickTarget(a, client, server, kind));
     if (!choice) return undefined;
     const verb = kind === 'live-migration' ? 'Live-migrating' : 'Migrating';
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `${verb} "${server.name}"${choice.host ? ` to ${choice.host}` : ''}`, cancellable: true },
-      async (progress, token) => {
-        const ctrl = new AbortController();
-        const sub = token.onCancellationRequested(() => ctrl.abort());
-        try {
-          const start = kind === 'live-migration' ? startLiveMigration : startColdMigration;
-          const { requestId, startedAt } = await start(a, server.id, choice.host, ctrl.signal);
-          logger.info(`${kind} of ${server.id} to ${choice.host ?? '(scheduler)'} accepted, request ${requestId ?? '?'}`);
-          let last = 0;
-          return await watchMigration(a, server.id, {
-            kind,
-            requestId,
-            startedAt,
-            fromHost: server.host,
-            signal: ctrl.signal,
-            onProgress: (p) => {
-              const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
-              if (p.percent !== undefined) last = Math.max(last, p.percent);
-              progress.report({ message: p.message, increment: inc });
-            },
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
+    const outcome = await withCancellableProgress(`${verb} "${server.name}"${choice.host ? ` to ${choice.host}` : ''}`, async (report, signal) => {
+      const start = kind === 'live-migration' ? startLiveMigration : startColdMigration;
+      const { requestId, startedAt } = await start(a, server.id, choice.host, signal);
+      logger.info(`${kind} of ${server.id} to ${choice.host ?? '(scheduler)'} accepted, request ${requestId ?? '?'}`);
+      let last = 0;
+      return watchMigration(a, server.id, {
+        kind,
+        requestId,
+        startedAt,
+        fromHost: server.host,
+        signal,
+        onProgress: (p) => {
+          const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
+          if (p.percent !== undefined) last = Math.max(last, p.percent);
+          report(p.message, inc);
+        },
+      });
+    });
     announce(outcome, cloud);
     return outcome;
   }
@@ -293,8 +283,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const server = await serverFrom(arg, a, which === 'confirm' ? 'Confirm Resize/Migration' : 'Revert Resize/Migration', (s) => s.status === 'VERIFY_RESIZE');
     if (!server) return undefined;
     if (server.status !== 'VERIFY_RESIZE') throw new TroubleshooterError('Conflict', `"${server.name}" is ${server.status}, not VERIFY_RESIZE: nothing to ${which}.`);
-    const ctrl = new AbortController();
-    const r = which === 'confirm' ? await a.confirmResize(server.id, ctrl.signal) : await a.revertResize(server.id, ctrl.signal);
+    const r = await withCancellableProgress(`${which === 'confirm' ? 'Confirming' : 'Reverting'} "${server.name}"`, (_r, signal) => (which === 'confirm' ? a.confirmResize(server.id, signal) : a.revertResize(server.id, signal)));
     void vscode.window.showInformationMessage(which === 'confirm' ? `Confirmed the migration of "${server.name}".` : `Reverting "${server.name}" to its source host.`);
     return r;
   }
@@ -303,16 +292,15 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const { api: a } = await api();
     const server = await serverFrom(arg, a, which === 'abort' ? 'Abort Live Migration' : 'Force-Complete Live Migration', (s) => s.status === 'MIGRATING');
     if (!server) return undefined;
-    const ctrl = new AbortController();
-    const m = await runningMigration(a, server.id, ctrl.signal);
+    const m = await withCancellableProgress(`Looking for the live migration of "${server.name}"`, (_r, signal) => runningMigration(a, server.id, signal));
     if (!m) throw new TroubleshooterError('NotFound', `"${server.name}" has no live migration in progress.`);
     const text = which === 'abort'
       ? `Abort the live migration of "${server.name}" (${m.sourceCompute} → ${m.destCompute}, ${m.status})? The instance stays on ${m.sourceCompute}.`
       : `Force the live migration of "${server.name}" to complete? The instance is paused until the copy finishes (or post-copy takes over).`;
     const ok = field(arg, 'confirm') === 'yes' ? 'Yes' : await vscode.window.showWarningMessage(text, { modal: true }, which === 'abort' ? 'Abort Migration' : 'Force Complete');
     if (!ok) return undefined;
-    if (which === 'abort') await a.abortMigration(server.id, m.id, ctrl.signal);
-    else await a.forceCompleteMigration(server.id, m.id, ctrl.signal);
+    await withCancellableProgress(`${which === 'abort' ? 'Aborting' : 'Force-completing'} migration ${m.id} of "${server.name}"`, (_r, signal) =>
+      which === 'abort' ? a.abortMigration(server.id, m.id, signal) : a.forceCompleteMigration(server.id, m.id, signal));
     void vscode.window.showInformationMessage(which === 'abort' ? `Asked nova to abort migration ${m.id} of "${server.name}".` : `Asked nova to force migration ${m.id} of "${server.name}" to complete.`);
     return m.id;
   }
