@@ -1,3 +1,4 @@
+import { TroubleshooterError } from '../errors';
 import { inputText, type CheckDefinition } from './definition';
 import { ipAddrCommand, ipNetnsListCommand, iptablesNatCommand, type Captured } from '../namespaces/commands';
 import type { IpInterface } from '../namespaces/ip';
@@ -46,10 +47,10 @@ export async function gatherFloatingIp(api: CheckApi, ctx: GatherContext, query:
   const run = new HostRunner(ctx);
   const fip = await apiOutcome(ctx, `find floating IP "${query}"`, async (s) => {
     if (UUID.test(query)) return api.getFloatingIp(query, s);
-    if (!isIpAddress(query)) throw new Error(`Not a floating IP address or id: "${query}".`);
+    if (!isIpAddress(query)) throw new TroubleshooterError('InvalidInput', `Not a floating IP address or id: "${query}".`);
     const list = await api.listFloatingIps({ address: query }, s);
     const hit = list.find((x) => x.floatingIpAddress === query);
-    if (!hit) throw new Error(`No floating IP "${query}".`);
+    if (!hit) throw new TroubleshooterError('NotFound', `No floating IP "${query}".`);
     return hit;
   });
   const routerId = valueOf(fip)?.routerId;

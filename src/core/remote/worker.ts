@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { withDeadline } from '../deadline';
 import { cancelledError, TroubleshooterError } from '../errors';
+import { toCommandLine } from './command';
 import { classifySshError } from './errors';
 import type { PooledConnection, SshPool } from './pool';
 import type { SshTarget } from './ssh-config';
@@ -440,7 +441,9 @@ function killRemote(pool: SshPool, target: SshTarget, pid: number, group: boolea
   const ctrl = new AbortController();
   const t = setTimeout(() => ctrl.abort(), pool.operationTimeoutMs);
   t.unref();
-  void pool.exec(target, group ? `kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid}` : `kill -TERM ${pid}`, ctrl.signal)
+  // argv, quoted by the one quoting function (the pid is a number the worker printed, but no command is a string).
+  const argv = group ? ['sh', '-c', 'kill -TERM -- -"$1" 2>/dev/null || kill -TERM "$1"', 'sh', String(pid)] : ['kill', '-TERM', String(pid)];
+  void pool.exec(target, toCommandLine(argv), ctrl.signal)
     .then(({ channel }) => {
       channel.resume();
       channel.stderr.resume();
