@@ -1,4 +1,5 @@
 import { TroubleshooterError } from '../errors';
+import { isIpAddress } from '../remote/validate';
 import { inputText, type CheckDefinition } from './definition';
 import { ipAddrCommand, ipNetnsListCommand, iptablesNatCommand, type Captured } from '../namespaces/commands';
 import type { IpInterface } from '../namespaces/ip';
@@ -6,7 +7,6 @@ import { floatingIpRules, natWiring, RULE_LABEL, type IptablesSave } from '../na
 import type { IpNetnsEntry } from '../namespaces/netns';
 import type { FloatingIp, NetworkAgent, Port, Router } from '../openstack/types';
 import { apiOutcome, HostRunner, notOk, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { isIpAddress } from './commands/validate';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { withDeadline } from '../deadline';
 import { TroubleshooterError, cancelledError } from '../errors';
 import { logCall, nullLogger, redact, type Logger } from '../log';
-import { describeArgv, toCommandLine, validateHostname } from '../remote/command';
+import { describeArgv, toCommandLine } from '../remote/command';
+import { validateHostname } from '../remote/validate';
 import { TRUNCATED_MARK } from './entries';
 
 /**

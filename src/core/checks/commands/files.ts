@@ -1,11 +1,11 @@
 import { TroubleshooterError } from '../../errors';
 import type { RemoteCommand } from '../../remote/command';
+import { invalidArgument, validatePlainAbsolutePath } from '../../remote/validate';
 import { script } from './script';
-import { invalid, validPath } from './validate';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): reading config files with their mtimes, and nova's shared instances_path test. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 
@@ -26,7 +26,7 @@ const FILE_MARK = '@@ost-file ';
  * unreadable files come back with `exists: false`; the command itself does not fail.
  */
 export function readFiles(paths: string[], opts: { sudo?: boolean } = {}): RemoteCommand<RemoteFile[]> {
-  for (const p of paths) validPath(p);
+  for (const p of paths) validatePlainAbsolutePath(p);
   const body = [
     'emit() { if [ -f "$1" ] && [ -r "$1" ]; then printf \'' + FILE_MARK + '%s %s\\n\' "$(stat -c %Y "$1")" "$1"; cat "$1"; printf \'\\n\'; else printf \'' + FILE_MARK + '- %s\\n\' "$1"; fi; }',
     'for f; do case "$f" in */) for g in "$f"*.conf "$f"*.ini "$f"*.cnf; do [ -e "$g" ] && emit "$g"; done ;; *) emit "$f" ;; esac; done; true',
@@ -62,7 +62,7 @@ export const SHARED_TEST_PREFIX = '.ost-shared-check.';
 /** Creates an empty temp file in `dir` (on the destination, as nova does) and prints its path. */
 export function createSharedTestFile(dir: string): RemoteCommand<string> {
   return {
-    argv: ['mktemp', '-p', validPath(dir), `${SHARED_TEST_PREFIX}XXXXXX`],
+    argv: ['mktemp', '-p', validatePlainAbsolutePath(dir), `${SHARED_TEST_PREFIX}XXXXXX`],
     sudo: true,
     timeoutMs: 10_000,
     parse: (s) => {
@@ -75,12 +75,12 @@ export function createSharedTestFile(dir: string): RemoteCommand<string> {
 
 /** Whether `path` exists on this host (the source's half of nova's shared-storage test). */
 export function fileExists(path: string): RemoteCommand<boolean> {
-  return { argv: script('if [ -e "$1" ]; then echo yes; else echo no; fi', [validPath(path)]), sudo: true, timeoutMs: 10_000, parse: (s) => s.trim() === 'yes' };
+  return { argv: script('if [ -e "$1" ]; then echo yes; else echo no; fi', [validatePlainAbsolutePath(path)]), sudo: true, timeoutMs: 10_000, parse: (s) => s.trim() === 'yes' };
 }
 
 /** Removes a file this check created (only ever a shared-test file). */
 export function removeSharedTestFile(path: string): RemoteCommand<void> {
-  validPath(path);
-  if (!(path.split('/').pop() ?? '').startsWith(SHARED_TEST_PREFIX)) invalid('shared-test file', path);
+  validatePlainAbsolutePath(path);
+  if (!(path.split('/').pop() ?? '').startsWith(SHARED_TEST_PREFIX)) invalidArgument('shared-test file', path);
   return { argv: ['rm', '-f', '--', path], sudo: true, timeoutMs: 10_000, parse: () => undefined };
 }

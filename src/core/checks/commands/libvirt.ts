@@ -1,10 +1,10 @@
 import type { RemoteCommand } from '../../remote/command';
+import { invalidArgument, validateLibvirtDomainName } from '../../remote/validate';
 import { probe, script, type ProbeResult } from './script';
-import { invalid, validDomainName } from './validate';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): virsh and the cgroups of a libvirt domain. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 
@@ -12,7 +12,7 @@ import { invalid, validDomainName } from './validate';
 
 /** `virsh -c qemu:///system <args>` as a probe (the output is XML or text, the rc says whether it worked). */
 export function virsh(args: string[]): RemoteCommand<ProbeResult> {
-  for (const a of args) if (!/^[A-Za-z0-9_.:=/-]+$/.test(a)) invalid('virsh argument', a);
+  for (const a of args) if (!/^[A-Za-z0-9_.:=/-]+$/.test(a)) invalidArgument('virsh argument', a);
   return probe(['virsh', '-c', 'qemu:///system', ...args], { sudo: true, timeoutMs: 30_000 });
 }
 
@@ -36,7 +36,7 @@ export interface CgroupFacts {
  * files; v2: the unified hierarchy under the domain's scope. Uses the libcgroup tools (lssubsys) when installed.
  */
 export function cgroupFacts(domain: string): RemoteCommand<CgroupFacts> {
-  validDomainName(domain);
+  validateLibvirtDomainName(domain);
   const body = [
     'echo "@@fstype $(stat -fc %T /sys/fs/cgroup)"',
     'if command -v lssubsys >/dev/null 2>&1; then echo @@lssubsys; lssubsys -am; fi',

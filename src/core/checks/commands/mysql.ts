@@ -1,10 +1,10 @@
 import type { RemoteCommand } from '../../remote/command';
+import { invalidArgument, validatePlainAbsolutePath } from '../../remote/validate';
 import { script } from './script';
-import { invalid, validPath } from './validate';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): MySQL/MariaDB variables, option files, process limits and log lines. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 
@@ -12,14 +12,14 @@ import { invalid, validPath } from './validate';
 
 /** `mysql -NBe "SHOW GLOBAL VARIABLES WHERE Variable_name IN (…)"` over the local socket (root via unix_socket). */
 export function mysqlVariables(names: string[]): RemoteCommand<Record<string, string>> {
-  for (const n of names) if (!/^[a-z_]+$/.test(n)) invalid('MySQL variable name', n);
+  for (const n of names) if (!/^[a-z_]+$/.test(n)) invalidArgument('MySQL variable name', n);
   const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map((n) => `'${n}'`).join(',')})`;
   return { argv: ['mysql', '-NB', '-e', sql], sudo: true, timeoutMs: 15_000, parse: parseTabPairs };
 }
 
 /** `mysql -NBe "SHOW GLOBAL STATUS …"` for Max_used_connections, Threads_connected. */
 export function mysqlStatus(names: string[]): RemoteCommand<Record<string, string>> {
-  for (const n of names) if (!/^[A-Za-z_]+$/.test(n)) invalid('MySQL status name', n);
+  for (const n of names) if (!/^[A-Za-z_]+$/.test(n)) invalidArgument('MySQL status name', n);
   const sql = `SHOW GLOBAL STATUS WHERE Variable_name IN (${names.map((n) => `'${n}'`).join(',')})`;
   return { argv: ['mysql', '-NB', '-e', sql], sudo: true, timeoutMs: 15_000, parse: parseTabPairs };
 }
@@ -39,7 +39,7 @@ export function parseTabPairs(stdout: string): Record<string, string> {
  */
 export function myPrintDefaults(defaultsFile?: string): RemoteCommand<Record<string, string>> {
   const argv = ['my_print_defaults'];
-  if (defaultsFile) argv.push(`--defaults-file=${validPath(defaultsFile)}`);
+  if (defaultsFile) argv.push(`--defaults-file=${validatePlainAbsolutePath(defaultsFile)}`);
   argv.push('mysqld', 'server', 'mariadb', 'mariadbd');
   return {
     argv: script('if command -v my_print_defaults >/dev/null 2>&1; then "$@"; else echo @@missing; fi', argv),
@@ -58,8 +58,8 @@ export function myPrintDefaults(defaultsFile?: string): RemoteCommand<Record<str
 
 /** `grep -rnE '^\s*<option>\s*=' <dirs/files>`: where an option is set, as file:line:text. */
 export function grepOption(option: string, paths: string[]): RemoteCommand<{ file: string; line: number; text: string }[]> {
-  if (!/^[a-z_]+$/.test(option)) invalid('option name', option);
-  for (const p of paths) validPath(p);
+  if (!/^[a-z_]+$/.test(option)) invalidArgument('option name', option);
+  for (const p of paths) validatePlainAbsolutePath(p);
   const pattern = `^[[:space:]]*${option.replace(/_/g, '[_-]')}[[:space:]]*=`;
   return {
     argv: script('p=$1; shift; grep -rnE --include=*.cnf --include=*.conf --include=*.ini -- "$p" "$@" 2>/dev/null; true', [pattern, ...paths]),
@@ -82,7 +82,7 @@ export interface ProcLimits {
 
 /** `/proc/<pid>/limits` of a running process. */
 export function procLimits(pid: number): RemoteCommand<ProcLimits> {
-  if (!Number.isInteger(pid) || pid < 1) invalid('pid', String(pid));
+  if (!Number.isInteger(pid) || pid < 1) invalidArgument('pid', String(pid));
   return { argv: ['cat', `/proc/${pid}/limits`], sudo: true, timeoutMs: 10_000, parse: parseProcLimits };
 }
 
@@ -94,8 +94,8 @@ export function parseProcLimits(stdout: string): ProcLimits {
 
 /** The last lines of a log file that contain a fixed string (grep runs on the host). */
 export function grepLog(file: string, fixed: string, maxLines = 5): RemoteCommand<string[]> {
-  validPath(file);
-  if (!/^[A-Za-z0-9 _:.-]{1,80}$/.test(fixed)) invalid('search text', fixed);
+  validatePlainAbsolutePath(file);
+  if (!/^[A-Za-z0-9 _:.-]{1,80}$/.test(fixed)) invalidArgument('search text', fixed);
   return {
     argv: script('grep -hF -- "$1" "$2" 2>/dev/null | tail -n "$3"; true', [fixed, file, String(maxLines)]),
     sudo: true,

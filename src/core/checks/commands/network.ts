@@ -1,12 +1,12 @@
 import { TroubleshooterError } from '../../errors';
 import { parseIptablesSave, type IptablesSave } from '../../namespaces/iptables';
 import type { RemoteCommand } from '../../remote/command';
+import { invalidArgument, isIpAddress, validateHostOrAddress, validatePort } from '../../remote/validate';
 import { probe, script, type ProbeResult } from './script';
-import { invalid, isIpAddress, validHost, validPort } from './validate';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): sockets, name resolution, reachability probes, the firewall and VXLAN links. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 
@@ -66,7 +66,7 @@ export interface Resolution {
  * `getent hosts`, which asks for IPv6 first and waits for DNS timeouts when only an IPv4 entry exists.
  */
 export function resolveName(name: string): RemoteCommand<Resolution> {
-  validHost(name);
+  validateHostOrAddress(name);
   return {
     argv: script('getent ahosts "$1"; true', [name]),
     timeoutMs: 10_000,
@@ -76,12 +76,12 @@ export function resolveName(name: string): RemoteCommand<Resolution> {
 
 /** A TCP connect from this host to addr:port within 3 s (bash's /dev/tcp): rc 0 open, 1 refused/unreachable, 124 timeout. */
 export function tcpProbe(address: string, port: number): RemoteCommand<ProbeResult> {
-  return probe(['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'tcp-probe', validHost(address), validPort(port)], { timeoutMs: 10_000 });
+  return probe(['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'tcp-probe', validateHostOrAddress(address), validatePort(port)], { timeoutMs: 10_000 });
 }
 
 /** `virsh -c <uri> version`: the real libvirt client connecting the way nova's source compute does. */
 export function virshRemoteVersion(uri: string): RemoteCommand<ProbeResult> {
-  if (!/^qemu\+(?:tcp|tls|ssh):\/\/[A-Za-z0-9.:[\]_@-]+\/system(?:\?[A-Za-z0-9=&/._-]*)?$/.test(uri)) invalid('libvirt URI', uri);
+  if (!/^qemu\+(?:tcp|tls|ssh):\/\/[A-Za-z0-9.:[\]_@-]+\/system(?:\?[A-Za-z0-9=&/._-]*)?$/.test(uri)) invalidArgument('libvirt URI', uri);
   return probe(['timeout', '10', 'virsh', '-c', uri, 'version'], { timeoutMs: 20_000 });
 }
 
@@ -101,7 +101,7 @@ export function listenOnce(port: number, seconds: number): RemoteCommand<ProbeRe
     'print("listening",flush=True)',
     'try:\n c,a=s.accept()\n print("accepted",a[0])\nexcept socket.timeout:\n print("timeout")',
   ].join('\n');
-  return probe(['timeout', String(seconds + 3), 'python3', '-c', py, validPort(port), '0.0.0.0', String(seconds)], {
+  return probe(['timeout', String(seconds + 3), 'python3', '-c', py, validatePort(port), '0.0.0.0', String(seconds)], {
     timeoutMs: (seconds + 10) * 1000,
   });
 }

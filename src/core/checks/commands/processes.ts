@@ -3,7 +3,7 @@ import { script } from './script';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): processes (ps) and their command lines. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 

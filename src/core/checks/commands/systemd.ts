@@ -1,10 +1,10 @@
 import type { RemoteCommand } from '../../remote/command';
+import { invalidArgument } from '../../remote/validate';
 import { script } from './script';
-import { invalid } from './validate';
 
 /**
  * Remote command builders for the checks (argv + parser, nothing runs here): systemd unit states and properties. Every value that comes from
- * the API or the user is validated (./validate.ts) before it becomes an argument; shell snippets are constants that
+ * the API or the user is validated (core/remote/validate.ts) before it becomes an argument; shell snippets are constants that
  * receive their inputs as positional parameters ("$1"…), never by interpolation.
  */
 
@@ -21,7 +21,7 @@ const UNIT = /^[A-Za-z0-9@._:-]+\.(?:service|socket)$/;
 
 /** `systemctl is-active <units>` when systemd runs; prints "@@nosystemd" otherwise. */
 export function unitStates(units: string[]): RemoteCommand<UnitStates> {
-  for (const u of units) if (!UNIT.test(u)) invalid('systemd unit', u);
+  for (const u of units) if (!UNIT.test(u)) invalidArgument('systemd unit', u);
   return {
     argv: script('if [ -d /run/systemd/system ]; then systemctl is-active "$@"; true; else echo @@nosystemd; fi', units),
     timeoutMs: 15_000,
@@ -39,8 +39,8 @@ export function parseUnitStates(stdout: string, units: string[]): UnitStates {
 
 /** `systemctl show -p LimitNOFILE -p DropInPaths -p FragmentPath <unit>`, or no systemd. */
 export function unitShow(unit: string, props: string[]): RemoteCommand<{ systemd: boolean; props: Record<string, string> }> {
-  if (!UNIT.test(unit)) invalid('systemd unit', unit);
-  for (const p of props) if (!/^[A-Za-z]+$/.test(p)) invalid('systemd property', p);
+  if (!UNIT.test(unit)) invalidArgument('systemd unit', unit);
+  for (const p of props) if (!/^[A-Za-z]+$/.test(p)) invalidArgument('systemd property', p);
   return {
     argv: script('if [ -d /run/systemd/system ]; then u=$1; shift; for p; do systemctl show -p "$p" "$u"; done; else echo @@nosystemd; fi', [unit, ...props]),
     timeoutMs: 15_000,

@@ -1,12 +1,12 @@
 import { TroubleshooterError } from '../../errors';
 import type { Hypervisor } from '../../openstack/types';
+import { isIpAddress } from '../../remote/validate';
 import { createSharedTestFile, fileExists, readFiles, removeSharedTestFile } from '../commands/files';
 import { virsh } from '../commands/libvirt';
 import { iptablesSave, listenOnce, listeners, resolveName, tcpProbe, virshRemoteVersion, vxlanLinks, type Resolution } from '../commands/network';
 import { argValues, findProcesses, processTable } from '../commands/processes';
 import type { ProbeResult } from '../commands/script';
 import { unitStates } from '../commands/systemd';
-import { isIpAddress } from '../commands/validate';
 import { apiOutcome, HostRunner, notOk, ok, valueOf, type GatherContext, type Outcome } from '../gather';
 import type { CheckApi } from '../ports';
 import { LIBVIRT_UNITS, type ComputeHostFacts, type LiveMigrationFacts, type LiveMigrationTarget, type PairFacts } from './facts';

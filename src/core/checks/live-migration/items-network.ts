@@ -1,7 +1,7 @@
 import { firewallBlocks } from '../../namespaces/iptables';
 import type { NetworkAgent } from '../../openstack/types';
+import { isIpAddress } from '../../remote/validate';
 import type { ProbeResult } from '../commands/script';
-import { isIpAddress } from '../commands/validate';
 import { reasonOf, valueOf } from '../gather';
 import { finding, skipped, type Finding, type Fix } from '../types';
 import { MIGRATION_PORT_MAX, MIGRATION_PORT_MIN, type ComputeHostFacts, type LiveMigrationFacts } from './facts';
