@@ -9,7 +9,7 @@ import { TRUNCATED_MARK } from './entries';
  * The seam between core/logs and whatever runs commands on a host. core/logs builds argv arrays
  * (search-command.ts, sources.ts) and hands them to a runner:
  * - `LocalHostRunner`: child_process.spawn with argv (no shell of ours), for `--dir` offline mode and tests;
- * - `SshCliHostRunner`: OpenSSH `ssh -F <config> <host> -- <quoted argv>` (fallback while there is no pool);
+ * - `SshCliHostRunner`: OpenSSH `ssh -F <config> <host> -- <quoted argv>` (the CLI's `--openssh`, the tests' reference);
  * - `poolHostRunner` (pool-host-runner.ts): the ssh2 pool of src/core/remote, when it exists.
  */
 export interface RunResult {
@@ -192,7 +192,8 @@ export function classifySshCliFailure(host: string, stderr: string): Troubleshoo
 
 /**
  * Runs argv on a host with the OpenSSH client: `ssh -F <config> -o BatchMode=yes <host> <quoted argv>`.
- * The fallback runner until the ssh2 pool exists, and the baseline of the benchmark.
+ * The CLI's `logs correlate --openssh` (the user's own ssh and ssh_config), the reference the pool is tested against,
+ * and the baseline of the benchmark.
  */
 export class SshCliHostRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;
