@@ -29,7 +29,7 @@ import { FIRST_PAGE_ROWS, PagedList } from '../src/core/explorer/paged-list';
 import { groupServers, serverContextValue, serverDescription } from '../src/core/explorer/servers';
 import { OpenStackClient } from '../src/core/openstack/client';
 import { loadCloudConfig } from '../src/core/openstack/clouds-config';
-import { parseServer } from '../src/core/openstack/parse';
+import { parseServer } from '../src/core/openstack/parse-nova';
 import type { Server } from '../src/core/openstack/types';
 import { labEnv, repoRoot } from '../test/support/lab';
 

@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const session = clouds.session;
   const sshTargetOf = (host: string) => ssh.mapHost(host, session.activeCloud ?? '*').sshAlias;
 
-  const cloud = () => ({ name: session.activeCloud, client: (signal?: AbortSignal) => session.client(signal) });
+  const cloud = (name?: string) => ({ name: name ?? session.activeCloud, client: (signal?: AbortSignal) => session.clientOf(name, signal) });
   const runOnHost = <T,>(host: string, cmd: RemoteCommand<T>, signal?: AbortSignal) => run(ssh.pool, sshTargetOf(host), cmd, { signal }).then((r) => r.value);
 
   const logs = activateLogs({ logger, settings, ssh, cloud });

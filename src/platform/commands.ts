@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
+import type { CommandId } from './command-ids';
 import { showError } from './errors';
 
 /**
@@ -7,7 +8,7 @@ import { showError } from './errors';
  * Every tree command takes an optional node and falls back to a picker, so it also works from the palette.
  */
 export function registerCommand(
-  id: string,
+  id: CommandId,
   logger: Logger,
   handler: (...args: any[]) => unknown, // eslint-disable-line @typescript-eslint/no-explicit-any
 ): vscode.Disposable {
@@ -19,6 +20,11 @@ export function registerCommand(
       return undefined;
     }
   });
+}
+
+/** Runs one of our own commands (typed, so a misspelt id fails the type check). */
+export function executeCommand<T = unknown>(id: CommandId, ...args: unknown[]): Thenable<T | undefined> {
+  return vscode.commands.executeCommand<T>(id, ...args);
 }
 
 function commandTitle(id: string): string | undefined {

@@ -1,12 +1,9 @@
 import { checkApiOf, hostExecOf } from '../../core/checks/adapters';
-import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
-import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
+import { cliUsageOf, inputsComplete, runCheck, type CheckInputs } from '../../core/checks/definition';
 import { gatherContext } from '../../core/checks/gather';
-import { gatherLiveMigration, liveMigrationReport } from '../../core/checks/live-migration';
-import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
+import { CHECKS, checkById } from '../../core/checks/registry';
 import { renderJson, renderMarkdown, renderText } from '../../core/checks/report';
 import { exitCodeOf, type CheckReport } from '../../core/checks/types';
-import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
 import { TroubleshooterError } from '../../core/errors';
 import type { HostMapConfig } from '../../core/hosts/host-map';
 import { ttyHostKeyPrompt, ttyPassphraseProvider } from '../../core/remote/auth';
@@ -16,13 +13,12 @@ import type { CliCommand, CliIo } from '../command';
 import { parseCommon, withCloud, type CommonOptions } from './openstack-common';
 
 const USAGE = [
-  'check live-migration <server> [--target HOST]… [--source HOST] [COMMON]',
-  '       check mysql-limits [--host HOST] [COMMON]',
-  '       check vxlan [--host HOST]… [COMMON]',
-  '       check floating-ip <address|id> [COMMON]',
-  '       check cgroups <server> [COMMON]',
+  ...CHECKS.map((c, i) => `${i ? '       ' : ''}${cliUsageOf(c)} [COMMON]`),
   '  COMMON: [--cloud NAME] [--json | --markdown] [--ssh-config FILE] [--host-template T] [--deadline SECONDS]',
 ].join('\n');
+
+/** The options of every check (src/core/checks/registry.ts), plus the SSH and deadline options they share. */
+const VALUE_OPTIONS = [...new Set([...CHECKS.flatMap((c) => c.inputs.flatMap((i) => (i.cli === 'positional' ? [] : [i.cli]))), '--ssh-config', '--host-template', '--deadline'])];
 
 /**
  * `check …`: the extension's checks from a terminal or CI. Exit codes: 0 pass (or warnings only), 1 a check
@@ -30,11 +26,11 @@ const USAGE = [
  */
 export const checkCommand: CliCommand = {
   name: 'check',
-  summary: 'Run a readiness check: live-migration, mysql-limits, vxlan, floating-ip, cgroups (exit 0 pass, 1 fail, 3 error).',
+  summary: `Run a readiness check: ${CHECKS.map((c) => c.id).join(', ')} (exit 0 pass, 1 fail, 3 error).`,
   usage: USAGE,
   async run(args, io) {
     const [kind, ...rest] = args;
-    const o = parseCommon(rest, ['--target', '--source', '--host', '--ssh-config', '--host-template', '--deadline'], ['--markdown']);
+    const o = parseCommon(rest, VALUE_OPTIONS, ['--markdown']);
     // parseCommon keeps the last value of a repeated option: collect repeated --target/--host ourselves.
     const many = (name: string) => rest.flatMap((a, i) => (a === name ? [rest[i + 1]] : a.startsWith(`${name}=`) ? [a.slice(name.length + 1)] : [])).filter(Boolean);
     const deadlineMs = o.values.deadline ? Number(o.values.deadline) * 1000 : 120_000;
@@ -43,33 +39,20 @@ export const checkCommand: CliCommand = {
       io.err(`Usage: openstack-troubleshooter ${USAGE}`);
       return 2;
     };
-    switch (kind) {
-      case 'live-migration': {
-        const server = o.positional[0];
-        if (!server && !o.values.source) return usage();
-        return withChecks(io, o, deadlineMs, async (api, ctx) => {
-          const facts = await gatherLiveMigration(api, ctx, { server, source: o.values.source ?? '', targets: many('--target') });
-          if (facts.length === 0) throw new TroubleshooterError('NotFound', 'No target compute host to check (no other nova-compute service).');
-          return facts.map(liveMigrationReport);
-        });
-      }
-      case 'mysql-limits':
-        return withChecks(io, o, deadlineMs, async (_api, ctx) => [mysqlReport(await gatherMysql(ctx, o.values.host ?? 'controller'))], false);
-      case 'vxlan':
-        return withChecks(io, o, deadlineMs, async (api, ctx) => [vxlanReport(await gatherVxlan(api, ctx, many('--host')))]);
-      case 'floating-ip': {
-        const q = o.positional[0];
-        if (!q) return usage();
-        return withChecks(io, o, deadlineMs, async (api, ctx) => [floatingIpReport(await gatherFloatingIp(api, ctx, q))]);
-      }
-      case 'cgroups': {
-        const q = o.positional[0];
-        if (!q) return usage();
-        return withChecks(io, o, deadlineMs, async (api, ctx) => [cgroupsReport(await gatherCgroups(api, ctx, q))]);
-      }
-      default:
-        return usage();
+    const def = kind === undefined ? undefined : checkById(kind);
+    if (!def) return usage();
+    const inputs: CheckInputs = {};
+    for (const i of def.inputs) {
+      if (i.cli === 'positional') inputs[i.name] = o.positional[0];
+      else if (i.many) inputs[i.name] = many(i.cli);
+      else inputs[i.name] = o.values[i.cli.slice(2)] ?? i.cliDefault;
     }
+    if (!inputsComplete(def, inputs)) return usage();
+    return withChecks(io, o, deadlineMs, async (api, ctx) => {
+      const reports = await runCheck(def, api, ctx, inputs);
+      if (reports.length === 0) throw new TroubleshooterError('NotFound', def.nothingToCheck?.() ?? `Nothing to check for "${def.id}".`);
+      return reports;
+    }, def.needsCloud);
   },
 };
 

@@ -1,7 +1,11 @@
+import { inputText, type CheckDefinition } from './definition';
 import type { Server } from '../openstack/types';
 import { HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { cgroupFacts, findProcesses, processTable, readFiles, virsh, type CgroupFacts, type ProbeResult, type ProcessTable, type RemoteFile } from './host-commands';
-import { novaMigrationSettings } from './live-migration';
+import { readFiles, type RemoteFile } from './commands/files';
+import { cgroupFacts, virsh, type CgroupFacts } from './commands/libvirt';
+import { findProcesses, processTable, type ProcessTable } from './commands/processes';
+import type { ProbeResult } from './commands/script';
+import { novaMigrationSettings } from './live-migration/views';
 import { parseIni, type Ini } from './ini';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
@@ -127,3 +131,16 @@ export function cgroupsReport(f: CgroupCheckFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** The cgroups libvirt gave an instance on its host. */
+export const cgroupsCheck: CheckDefinition<CgroupCheckFacts> = {
+  id: 'cgroups',
+  title: 'Check Instance Cgroups',
+  command: 'openstack.check.cgroups',
+  needsCloud: true,
+  inputs: [{ name: 'server', kind: 'server', cli: 'positional', metavar: 'server', required: true }],
+  progressTitle: (l) => `Checking cgroups of "${l.server}"`,
+  gather: async (api, ctx, i) => [await gatherCgroups(api, ctx, inputText(i, 'server') ?? '')],
+  evaluate: evaluateCgroups,
+  report: cgroupsReport,
+};

@@ -1,10 +1,12 @@
+import { TroubleshooterError } from '../errors';
+import { isIpAddress } from '../remote/validate';
+import { inputText, type CheckDefinition } from './definition';
 import { ipAddrCommand, ipNetnsListCommand, iptablesNatCommand, type Captured } from '../namespaces/commands';
 import type { IpInterface } from '../namespaces/ip';
 import { floatingIpRules, natWiring, RULE_LABEL, type IptablesSave } from '../namespaces/iptables';
 import type { IpNetnsEntry } from '../namespaces/netns';
 import type { FloatingIp, NetworkAgent, Port, Router } from '../openstack/types';
 import { apiOutcome, HostRunner, notOk, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { isIpAddress } from './host-commands';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 
@@ -45,10 +47,10 @@ export async function gatherFloatingIp(api: CheckApi, ctx: GatherContext, query:
   const run = new HostRunner(ctx);
   const fip = await apiOutcome(ctx, `find floating IP "${query}"`, async (s) => {
     if (UUID.test(query)) return api.getFloatingIp(query, s);
-    if (!isIpAddress(query)) throw new Error(`Not a floating IP address or id: "${query}".`);
+    if (!isIpAddress(query)) throw new TroubleshooterError('InvalidInput', `Not a floating IP address or id: "${query}".`);
     const list = await api.listFloatingIps({ address: query }, s);
     const hit = list.find((x) => x.floatingIpAddress === query);
-    if (!hit) throw new Error(`No floating IP "${query}".`);
+    if (!hit) throw new TroubleshooterError('NotFound', `No floating IP "${query}".`);
     return hit;
   });
   const routerId = valueOf(fip)?.routerId;
@@ -179,3 +181,16 @@ export function floatingIpReport(f: FloatingIpFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** The path of a floating IP: router, L3 agent, namespaces and NAT rules. */
+export const floatingIpCheck: CheckDefinition<FloatingIpFacts> = {
+  id: 'floating-ip',
+  title: 'Check Floating-IP Path',
+  command: 'openstack.check.floatingIp',
+  needsCloud: true,
+  inputs: [{ name: 'address', kind: 'floating-ip', cli: 'positional', metavar: 'address|id', required: true }],
+  progressTitle: (l) => `Checking the path of ${l.address}`,
+  gather: async (api, ctx, i) => [await gatherFloatingIp(api, ctx, inputText(i, 'address') ?? '')],
+  evaluate: evaluateFloatingIp,
+  report: floatingIpReport,
+};

@@ -1,23 +1,11 @@
+import { inputText, type CheckDefinition } from './definition';
 import { dropInPath, limitNofileDropInFix } from '../configs/fixes';
 import { mariadbFdOutcome, recommendedNofile } from '../configs/mariadb-limits';
 import { HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import {
-  findProcesses,
-  argValues,
-  grepLog,
-  grepOption,
-  myPrintDefaults,
-  mysqlStatus,
-  mysqlVariables,
-  procLimits,
-  processTable,
-  readFiles,
-  unitShow,
-  type ProcessInfo,
-  type ProcessTable,
-  type ProcLimits,
-  type RemoteFile,
-} from './host-commands';
+import { readFiles, type RemoteFile } from './commands/files';
+import { grepLog, grepOption, myPrintDefaults, mysqlStatus, mysqlVariables, procLimits, type ProcLimits } from './commands/mysql';
+import { argValues, findProcesses, processTable, type ProcessInfo, type ProcessTable } from './commands/processes';
+import { unitShow } from './commands/systemd';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 
 /**
@@ -217,3 +205,16 @@ export function mysqlReport(f: MysqlFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** MySQL/MariaDB effective connection limit on the database host (no cloud needed). */
+export const mysqlLimitsCheck: CheckDefinition<MysqlFacts> = {
+  id: 'mysql-limits',
+  title: 'Check MySQL Connection Limits',
+  command: 'openstack.check.mysqlLimits',
+  needsCloud: false,
+  inputs: [{ name: 'host', kind: 'database-host', cli: '--host', metavar: 'HOST', required: true, cliDefault: 'controller' }],
+  progressTitle: (l) => `Checking MySQL limits on "${l.host}"`,
+  gather: async (_api, ctx, i) => [await gatherMysql(ctx, inputText(i, 'host') ?? 'controller')],
+  evaluate: evaluateMysql,
+  report: mysqlReport,
+};

@@ -1,7 +1,10 @@
+import { inputList, type CheckDefinition } from './definition';
 import type { NetworkAgent } from '../openstack/types';
 import { apiOutcome, HostRunner, reasonOf, valueOf, type GatherContext, type Outcome } from './gather';
-import { argValues, findProcesses, listeners, processTable, readFiles, vxlanLinks, type Listener, type RemoteFile, type VxlanLink } from './host-commands';
-import { configuredVxlanPort } from './live-migration';
+import { readFiles, type RemoteFile } from './commands/files';
+import { listeners, vxlanLinks, type Listener, type VxlanLink } from './commands/network';
+import { argValues, findProcesses, processTable } from './commands/processes';
+import { configuredVxlanPort } from './live-migration/views';
 import type { CheckApi } from './ports';
 import { finding, overallStatus, skipped, type CheckReport, type Finding } from './types';
 
@@ -123,3 +126,16 @@ export function vxlanReport(f: VxlanFacts): CheckReport {
     unreachable: f.unreachable,
   };
 }
+
+/** VXLAN UDP port consistency of every node with an L2 agent (or the hosts given on the command line). */
+export const vxlanCheck: CheckDefinition<VxlanFacts> = {
+  id: 'vxlan',
+  title: 'Check VXLAN Port Consistency',
+  command: 'openstack.check.vxlan',
+  needsCloud: true,
+  inputs: [{ name: 'hosts', kind: 'host', cli: '--host', metavar: 'HOST', many: true, cliOnly: true }],
+  progressTitle: () => 'Checking VXLAN ports of every node',
+  gather: async (api, ctx, i) => [await gatherVxlan(api, ctx, i.hosts === undefined ? undefined : inputList(i, 'hosts'))],
+  evaluate: evaluateVxlan,
+  report: vxlanReport,
+};

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { errorMessage, TroubleshooterError, throwIfAborted } from '../errors';
+import { runLocal } from '../local-run';
 import type { Logger } from '../log';
 import { logCall, nullLogger, redact } from '../log';
 import { unifiedDiff } from './diff';
@@ -159,16 +159,11 @@ export interface HostCommandRunner {
   run(host: string, command: HostCommand, signal?: AbortSignal): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
-/** Runs commands on this machine (host "local"): argv only, no shell, a deadline per command. */
+/** Runs commands on this machine (host "local"): argv only, no shell, a deadline per command (core/local-run.ts). */
 export const localCommandRunner: HostCommandRunner = {
-  run(_host, command, signal) {
+  async run(_host, command, signal) {
     const argv = command.sudo && process.getuid?.() !== 0 ? ['sudo', '-n', ...command.argv] : command.argv;
-    return new Promise((resolve, reject) => {
-      execFile(argv[0], argv.slice(1), { timeout: 120_000, signal, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err && (err as NodeJS.ErrnoException).code === 'ABORT_ERR') return reject(new TroubleshooterError('Cancelled', `"${argv.join(' ')}" was cancelled.`));
-        if (err && typeof (err as { code?: unknown }).code === 'string') return reject(new TroubleshooterError('CommandFailed', `Could not run "${argv[0]}": ${err.message}.`, { subject: argv[0] }));
-        resolve({ exitCode: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: redact(String(stderr)).trim() });
-      });
-    });
+    const r = await runLocal(argv, { timeoutMs: 120_000, signal });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: redact(r.stderr).trim() };
   },
 };

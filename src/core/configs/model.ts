@@ -1,3 +1,5 @@
+import type { RemoteCommand } from '../remote/command';
+
 /**
  * The config doctor's vocabulary. Positions are 0-based line and character (UTF-16 code units, like VS Code and
  * JavaScript strings); a range's end is exclusive. Rules are pure: text in, findings with exact ranges and edits out.
@@ -28,10 +30,11 @@ export type FileEdit =
   | { path?: string; edits: TextEdit[]; unitSetting?: undefined }
   | { path: string; unitSetting: { section: string; key: string; value: string }; edits?: undefined };
 
-/** A command the user should run on the host (never run without confirmation). */
-export interface HostCommand {
-  argv: string[];
-  sudo?: boolean;
+/**
+ * A command the user should run on the host (never run without confirmation): the argv and sudo of a
+ * `RemoteCommand` (core/remote/command.ts), without a parser (its output is shown, not read), plus why.
+ */
+export interface HostCommand extends Pick<RemoteCommand<unknown>, 'argv' | 'sudo'> {
   /** Why, one sentence. */
   description: string;
 }

@@ -67,7 +67,7 @@ function distinctSeconds(): Date {
 
 /** Runs a config probe (restart-pending facts) on a host over the pool. */
 export function sshProbeRunner(pool: SshPool, host: string, signal?: AbortSignal) {
-  return async <T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> => (await run(pool, host, { ...probe, parse: (out: string) => probe.parse(out) }, { signal })).value;
+  return async <T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> => (await run(pool, host, probe, { signal })).value;
 }
 
 /** Runs HostCommands (systemctl restart …) over the pool, sudo as the command says; no shell string. */

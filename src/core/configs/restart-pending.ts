@@ -1,19 +1,25 @@
-import { execFile } from 'node:child_process';
+import { TroubleshooterError } from '../errors';
+import { runLocal } from '../local-run';
+import { redact } from '../log';
+import type { RemoteCommand } from '../remote/command';
 
 /**
  * "Changed but not yet applied — restart needed": a config file modified after its service's process started has
  * not landed. The facts come from the host as argv commands (data, run by whoever owns the connection).
  */
 
-export interface ConfigProbe<T> {
-  argv: string[];
+/**
+ * A probe is a `RemoteCommand` (core/remote/command.ts) with its deadline always set and a parser that needs only
+ * stdout (so a fake host in a test can answer with text alone). Any runner of RemoteCommands runs it.
+ */
+export type ConfigProbe<T> = Omit<RemoteCommand<T>, 'timeoutMs' | 'parse'> & {
   timeoutMs: number;
   parse(stdout: string): T;
-}
+};
 
 /** `stat -c %Y <path>` → modification time in ms since the epoch (undefined when missing). */
 export function fileMtimeProbe(path: string): ConfigProbe<number | undefined> {
-  if (!path.startsWith('/') || path.includes('\0')) throw new Error(`An absolute path is needed: "${path}".`);
+  if (!path.startsWith('/') || path.includes('\0')) throw new TroubleshooterError('InvalidInput', `An absolute path is needed: "${path}".`);
   return {
     argv: ['stat', '-c', '%Y', '--', path],
     timeoutMs: 10_000,
@@ -26,7 +32,7 @@ export function fileMtimeProbe(path: string): ConfigProbe<number | undefined> {
  * "Wed 2026-11-25 20:01:02 UTC" → ms (undefined when the unit is not running or the value is empty).
  */
 export function serviceStartProbe(unit: string): ConfigProbe<number | undefined> {
-  if (!/^[A-Za-z0-9@._:-]+$/.test(unit)) throw new Error(`Not a unit name: "${unit}".`);
+  if (!/^[A-Za-z0-9@._:-]+$/.test(unit)) throw new TroubleshooterError('InvalidInput', `Not a unit name: "${unit}".`);
   return {
     argv: ['systemctl', 'show', '-p', 'ExecMainStartTimestamp', '--value', unit],
     timeoutMs: 10_000,
@@ -67,13 +73,13 @@ export const hostClockProbe: ConfigProbe<number | undefined> = {
 
 /** `pidof -s <name>` → a pid (exit 1 = not running). */
 export function pidofProbe(name: string): ConfigProbe<number | undefined> & { okExitCodes: number[] } {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`Not a process name: "${name}".`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new TroubleshooterError('InvalidInput', `Not a process name: "${name}".`);
   return { argv: ['pidof', '-s', name], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
 }
 
 /** `cat <pidfile>` → the daemon's pid (undefined when missing). */
 export function pidFileProbe(path: string): ConfigProbe<number | undefined> & { okExitCodes: number[] } {
-  if (!path.startsWith('/') || path.includes('\0')) throw new Error(`An absolute path is needed: "${path}".`);
+  if (!path.startsWith('/') || path.includes('\0')) throw new TroubleshooterError('InvalidInput', `An absolute path is needed: "${path}".`);
   return { argv: ['cat', '--', path], timeoutMs: 10_000, okExitCodes: [0, 1], parse: (out) => (/^\d+$/.test(out.trim()) ? Number(out.trim()) : undefined) };
 }
 
@@ -107,17 +113,11 @@ export async function restartFacts(
   return { fileModifiedAt: mtime, serviceStartedAt: now - elapsed * 1000, serviceName: svc.service };
 }
 
-/** Runs a probe on this machine (argv, no shell, its deadline). */
-export function runLocalProbe<T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> {
-  return new Promise((resolve, reject) => {
-    execFile(probe.argv[0], probe.argv.slice(1), { timeout: probe.timeoutMs }, (err, stdout) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      if (err && !(probe.okExitCodes ?? [0]).includes(code)) return reject(err);
-      try {
-        resolve(probe.parse(String(stdout)));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+/** Runs a probe on this machine (argv, no shell, its deadline; core/local-run.ts). */
+export async function runLocalProbe<T>(probe: ConfigProbe<T> & { okExitCodes?: number[] }): Promise<T> {
+  const r = await runLocal(probe.argv, { timeoutMs: probe.timeoutMs });
+  if (!(probe.okExitCodes ?? [0]).includes(r.exitCode)) {
+    throw new TroubleshooterError('CommandFailed', `"${probe.argv.join(' ')}" failed with exit code ${r.exitCode}.`, { subject: probe.argv[0], stderr: redact(r.stderr.trim()) });
+  }
+  return probe.parse(r.stdout);
 }

@@ -1,7 +1,7 @@
 import { isTroubleshooterError } from '../errors';
 import type { OpenStackClient } from '../openstack/client';
 import { mvAtLeast } from '../openstack/microversion';
-import { parseHypervisor } from '../openstack/parse';
+import { parseHypervisor } from '../openstack/parse-nova';
 import type { QueryValue } from '../openstack/session';
 import type { Hypervisor, Server } from '../openstack/types';
 import type { FetchedPage, PageFetcher } from './paged-list';

@@ -1,5 +1,5 @@
 import { TroubleshooterError } from '../errors';
-import { validateHostname } from '../remote/command';
+import { validateHostname } from '../remote/validate';
 
 /**
  * OpenStack host names (a compute service's `host`, an agent's `host`, `OS-EXT-SRV-ATTR:host`) → SSH target

@@ -1,8 +1,8 @@
 import { errorMessage, isCancelled, isTroubleshooterError } from '../errors';
 import type { CorrelationKey } from '../logs/keys';
-import { validateRequestId } from '../remote/command';
 import type { OpenStackClient } from '../openstack/client';
 import type { Server } from '../openstack/types';
+import { isInstanceName, looksLikeRequestId, validateRequestId } from '../remote/validate';
 
 /**
  * The first step of the central journey: from what the user clicked (a request id, an instance) to what to search
@@ -134,7 +134,7 @@ export async function planInstanceLogs(client: OpenStackClient, serverId: string
   try {
     const actions = await client.compute.listInstanceActions(server.id, { signal });
     for (const a of actions.data) {
-      if (/^req-[0-9a-f-]{36}$/.test(a.requestId)) keys.push({ kind: 'request', value: a.requestId });
+      if (looksLikeRequestId(a.requestId)) keys.push({ kind: 'request', value: a.requestId });
       const t = a.startTime ? Date.parse(a.startTime.endsWith('Z') ? a.startTime : `${a.startTime}Z`) : NaN;
       if (Number.isFinite(t)) sinceMs = Math.min(sinceMs ?? t, t);
     }
@@ -142,7 +142,7 @@ export async function planInstanceLogs(client: OpenStackClient, serverId: string
     if (isCancelled(e)) throw e;
     notes.push(`Instance actions could not be read: ${errorMessage(e)}`);
   }
-  if (server.instanceName && /^instance-[0-9a-f]{8}$/.test(server.instanceName)) keys.push({ kind: 'instanceName', value: server.instanceName });
+  if (server.instanceName && isInstanceName(server.instanceName)) keys.push({ kind: 'instanceName', value: server.instanceName });
 
   // Computes it ran on; other computes are left out (their logs cannot mention it), control hosts stay.
   const computes = new Set<string>();

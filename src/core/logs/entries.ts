@@ -1,5 +1,5 @@
 import { redact } from '../log';
-import { REQUEST_ID_PATTERN } from '../remote/command';
+import { REQUEST_ID_PATTERN } from '../remote/validate';
 import { continuesRecord, parseHead, type ParseContext, type ParsedHead } from './parse';
 import type { LogEntry } from './types';
 

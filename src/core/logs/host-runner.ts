@@ -1,15 +1,15 @@
-import { spawn } from 'node:child_process';
-import { withDeadline } from '../deadline';
-import { TroubleshooterError, cancelledError } from '../errors';
-import { logCall, nullLogger, redact, type Logger } from '../log';
-import { describeArgv, toCommandLine, validateHostname } from '../remote/command';
+import { TroubleshooterError } from '../errors';
+import { runLocal } from '../local-run';
+import { nullLogger, redact, type Logger } from '../log';
+import { describeArgv, toCommandLine } from '../remote/command';
+import { validateHostname } from '../remote/validate';
 import { TRUNCATED_MARK } from './entries';
 
 /**
  * The seam between core/logs and whatever runs commands on a host. core/logs builds argv arrays
  * (search-command.ts, sources.ts) and hands them to a runner:
  * - `LocalHostRunner`: child_process.spawn with argv (no shell of ours), for `--dir` offline mode and tests;
- * - `SshCliHostRunner`: OpenSSH `ssh -F <config> <host> -- <quoted argv>` (fallback while there is no pool);
+ * - `SshCliHostRunner`: OpenSSH `ssh -F <config> <host> -- <quoted argv>` (the CLI's `--openssh`, the tests' reference);
  * - `poolHostRunner` (pool-host-runner.ts): the ssh2 pool of src/core/remote, when it exists.
  */
 export interface RunResult {
@@ -102,6 +102,7 @@ export class LineSplitter {
   }
 }
 
+/** How a runner streams argv through `runLocal` (core/local-run.ts): the one local spawn and kill path. */
 interface SpawnSpec {
   command: string;
   args: string[];
@@ -113,61 +114,28 @@ interface SpawnSpec {
 }
 
 function spawnStreaming(spec: SpawnSpec, opts: StreamOptions, log: Logger): Promise<number> {
-  const started = performance.now();
-  const work = (signal: AbortSignal) =>
-    new Promise<number>((resolve, reject) => {
-      const child = spawn(spec.command, spec.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: spec.group });
-      let stderrTail = '';
-      const out = new LineSplitter((l) => opts.onLine(l));
-      const err = new LineSplitter((l) => {
-        if (stderrTail.length < 4000) stderrTail += `${l}\n`;
-        opts.onStderr?.(l);
-      }, 8192);
-      const kill = () => {
-        child.stdin.end();
-        try {
-          if (spec.group && child.pid) process.kill(-child.pid, 'SIGTERM');
-          else child.kill('SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      };
-      const onAbort = () => {
-        kill();
-        reject(signal.reason instanceof TroubleshooterError ? signal.reason : cancelledError(spec.describe));
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      child.stdin.on('error', () => {});
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(new TroubleshooterError('CommandFailed', `Cannot start "${spec.command}": ${e.message}.`, {}, { cause: e }));
-      });
-      child.on('close', (code, sig) => {
-        signal.removeEventListener('abort', onAbort);
-        out.end();
-        err.end();
-        if (signal.aborted) return;
-        const exitCode = code ?? (sig ? 128 : 0);
-        const failure = spec.classify(exitCode, stderrTail);
-        if (failure) reject(failure);
-        else resolve(exitCode);
-      });
-    });
-  const what = spec.describe;
-  const p = opts.timeoutMs ? withDeadline(what, opts.timeoutMs, opts.signal, work) : withDeadline(what, 2 ** 31 - 1, opts.signal, work);
-  return p.then(
-    (code) => {
-      logCall(log, what, started);
-      return code;
+  let stderrTail = '';
+  const out = new LineSplitter((l) => opts.onLine(l));
+  const err = new LineSplitter((l) => {
+    if (stderrTail.length < 4000) stderrTail += `${l}\n`;
+    opts.onStderr?.(l);
+  }, 8192);
+  return runLocal([spec.command, ...spec.args], {
+    describe: spec.describe,
+    timeoutMs: opts.timeoutMs || undefined, // 0 or unset: no deadline (follow mode)
+    signal: opts.signal,
+    logger: log,
+    processGroup: spec.group,
+    onStdout: (c) => out.push(c),
+    onStderr: (c) => err.push(c),
+    maxStderrChars: 0,
+    classify: (exitCode) => {
+      // every line reaches the caller before the stream settles
+      out.end();
+      err.end();
+      return spec.classify(exitCode, stderrTail);
     },
-    (e: unknown) => {
-      logCall(log, what, started, e);
-      throw e;
-    },
-  );
+  }).then((r) => r.exitCode);
 }
 
 async function collect(runner: LogHostRunner, argv: string[], opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<RunResult> {
@@ -224,7 +192,8 @@ export function classifySshCliFailure(host: string, stderr: string): Troubleshoo
 
 /**
  * Runs argv on a host with the OpenSSH client: `ssh -F <config> -o BatchMode=yes <host> <quoted argv>`.
- * The fallback runner until the ssh2 pool exists, and the baseline of the benchmark.
+ * The CLI's `logs correlate --openssh` (the user's own ssh and ssh_config), the reference the pool is tested against,
+ * and the baseline of the benchmark.
  */
 export class SshCliHostRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;

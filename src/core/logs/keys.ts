@@ -1,9 +1,9 @@
 import { TroubleshooterError } from '../errors';
-import { REQUEST_ID_PATTERN, validateRequestId } from '../remote/command';
+import { REQUEST_ID_PATTERN, validateRequestId } from '../remote/validate';
 
 /**
  * Correlation keys. Every key is validated here, before it can reach a remote command: a request id is `req-` + a
- * lower-case uuid (what oslo.middleware accepts as a global id; the one validator is remote/command.ts
+ * lower-case uuid (what oslo.middleware accepts as a global id; the one validator is remote/validate.ts
  * `validateRequestId`), an instance is a uuid, a libvirt domain is `instance-` + 8 hex digits. Anything else is
  * InvalidInput with the value quoted.
  */

@@ -1,7 +1,7 @@
+import { REQUEST_ID_RE } from '../remote/validate';
 import { MONTHS, localToUtcMs, parseOffset, resolveYear } from './clock';
 import { REQUEST_ID_IN_TEXT } from './keys';
 import type { HostClock, LogFormat, LogLevel } from './types';
-import { REQUEST_ID_RE } from '../remote/command';
 
 /**
  * Line parsers for every log format an OpenStack host writes. `parseHead` returns the parsed head of a line that

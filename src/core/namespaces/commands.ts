@@ -1,5 +1,6 @@
 import { TroubleshooterError } from '../errors';
-import { validateNamespace, type RemoteCommand } from '../remote/command';
+import type { RemoteCommand } from '../remote/command';
+import { validateNamespace } from '../remote/validate';
 import { parseIpAddr, parseIpRoute, parseIpRule, type IpInterface, type IpRoute, type IpRule } from './ip';
 import { parseIptablesSave, type IptablesSave } from './iptables';
 import { parseIpNetnsList, parseLsnsJson, type IpNetnsEntry, type LsnsEntry } from './netns';

@@ -199,3 +199,28 @@ export function natWiring(save: IptablesSave): NatWiring {
   }
   return { wrap, problems, rules };
 }
+
+/** INPUT rules (or a DROP policy) that would stop TCP to ports min..max; a crude but honest reading. */
+export function firewallBlocks(fw: IptablesSave, min: number, max: number): string[] {
+  const out: string[] = [];
+  const input = fw.rules.filter((r) => r.table === 'filter' && r.chain === 'INPUT');
+  for (const r of input) {
+    const target = r.opts['-j'];
+    if (target !== 'DROP' && target !== 'REJECT') continue;
+    if (/-p (?!tcp)\w+/.test(r.spec)) continue;
+    const dports = /--dports? (\S+)/.exec(r.spec)?.[1];
+    if (!dports) {
+      if (!/-s |-i |-m state|-m conntrack|--ctstate|--state/.test(r.spec)) out.push(`INPUT ${r.spec}`);
+      continue;
+    }
+    for (const part of dports.split(',')) {
+      const [lo, hi] = part.split(':').map(Number);
+      if ((hi ?? lo) >= min && lo <= max) out.push(`INPUT ${r.spec}`);
+    }
+  }
+  const policy = fw.chains.find((c) => c.table === 'filter' && c.name === 'INPUT')?.policy;
+  if (policy === 'DROP' && !input.some((r) => r.opts['-j'] === 'ACCEPT' && /--dports? (\S+)/.exec(r.spec)?.[1]?.split(',').some((p) => Number(p.split(':')[0]) <= min && Number(p.split(':')[1] ?? p) >= max))) {
+    out.push(`INPUT policy DROP without an ACCEPT for ${min}:${max}`);
+  }
+  return out;
+}

@@ -7,16 +7,8 @@ import {
   type LiveMigrateOptions,
   type ServiceUpdate,
 } from './microversion';
-import {
-  itemOf,
-  listOf,
-  parseComputeService,
-  parseHypervisor,
-  parseInstanceAction,
-  parseMigration,
-  parseServer,
-  parseServerMigration,
-} from './parse';
+import { itemOf, listOf } from './parse';
+import { parseComputeService, parseHypervisor, parseInstanceAction, parseMigration, parseServer, parseServerMigration } from './parse-nova';
 import type { QueryValue } from './session';
 import type { ServiceClient } from './service';
 import type {

@@ -1,13 +1,5 @@
-import {
-  itemOf,
-  listOf,
-  parseAgent,
-  parseFloatingIp,
-  parseNetwork,
-  parsePort,
-  parseRouter,
-  parseSubnet,
-} from './parse';
+import { itemOf, listOf } from './parse';
+import { parseAgent, parseFloatingIp, parseNetwork, parsePort, parseRouter, parseSubnet } from './parse-neutron';
 import type { QueryValue } from './session';
 import type { ServiceClient } from './service';
 import type { AgentMechanism, ApiList, ApiResult, FloatingIp, Network, NetworkAgent, Port, Router, Subnet } from './types';

@@ -1,4 +1,5 @@
-import { listOf, parseInventories, parseResourceProvider, parseUsages } from './parse';
+import { listOf } from './parse';
+import { parseInventories, parseResourceProvider, parseUsages } from './parse-placement';
 import type { ServiceClient } from './service';
 import type { ApiResult, ProviderCapacity, ResourceProvider } from './types';
 

@@ -1,13 +1,15 @@
-import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { withDeadline } from '../deadline';
 import { cancelledError, isTroubleshooterError, TroubleshooterError } from '../errors';
 import { logCall, nullLogger, type Logger } from '../log';
-import { FilteredAgent, KeyCache, publicKeysOf, type PassphraseProvider } from './auth';
+import { KeyCache, type PassphraseProvider } from './auth';
+import { isDeadConnection, PooledConnection, raceSignal } from './connection';
 import { classifySshError } from './errors';
-import { knownKeyTypes, verifyHostKey, type HostKeyPrompt } from './known-hosts';
+import { handshake } from './handshake';
+import type { HostKeyPrompt } from './known-hosts';
 import type { SshTarget } from './ssh-config';
+import type { ExecChannel as SharedExecChannel } from './types';
 import { ShellWorker } from './worker';
 
 /**
@@ -49,115 +51,8 @@ export interface SshPoolOptions {
   shellWorkerIdleMs?: number;
 }
 
-/** A host key algorithm list with the types known for the host first (OpenSSH orders HostKeyAlgorithms so). */
-const HOST_KEY_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-
-function hostKeyAlgorithms(knownTypes: string[]): string[] {
-  const first: string[] = [];
-  for (const t of knownTypes) {
-    if (t === 'ssh-rsa') first.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');
-    else if (HOST_KEY_ALGS.includes(t)) first.push(t);
-  }
-  return [...new Set([...first, ...HOST_KEY_ALGS])];
-}
-
-class Slots {
-  private used = 0;
-  private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }[] = [];
-  /** Called when a caller has to wait (the pool then closes an idle shell worker to free its slot). */
-  onPressure?: () => void;
-  constructor(private capacity: number) {}
-
-  get busy(): number {
-    return this.used + this.waiters.length;
-  }
-
-  get free(): number {
-    return this.waiters.length > 0 ? 0 : Math.max(0, this.capacity - this.used);
-  }
-
-  setCapacity(n: number) {
-    this.capacity = n;
-    this.pump();
-  }
-
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(cancelledError('Waiting for an SSH channel'));
-    if (this.used < this.capacity && this.waiters.length === 0) {
-      this.used++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const w: (typeof this.waiters)[number] = { resolve, reject, signal };
-      if (signal) {
-        w.onAbort = () => {
-          const i = this.waiters.indexOf(w);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(cancelledError('Waiting for an SSH channel'));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.waiters.push(w);
-      this.onPressure?.();
-    });
-  }
-
-  release() {
-    this.used = Math.max(0, this.used - 1);
-    this.pump();
-  }
-
-  failAll(e: unknown) {
-    for (const w of this.waiters.splice(0)) {
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-      w.reject(e);
-    }
-  }
-
-  private pump() {
-    while (this.used < this.capacity && this.waiters.length > 0) {
-      const w = this.waiters.shift()!;
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-      this.used++;
-      w.resolve();
-    }
-  }
-}
-
-/** A live pooled connection. Features never see it; exec.ts and sftp.ts use it through the pool. */
-export class PooledConnection {
-  closed = false;
-  lastUsed = Date.now();
-  /** Dependants (channels open, connections hopping through this one). */
-  active = 0;
-  sftp?: Promise<SFTPWrapper>;
-  readonly slots: Slots;
-  closeReason?: TroubleshooterError;
-  /** Long-lived `sh` channels for short commands (worker.ts). */
-  readonly workers: ShellWorker[] = [];
-  /** Workers being opened (counted against the limit). */
-  opening = 0;
-  /** Of those, the ones opened for a stream (counted against the stream limit). */
-  openingForStream = 0;
-  /** The login shell cannot run a worker (restricted shell…): commands use channels of their own. */
-  workersBroken = false;
-  /** Callers waiting for a worker to finish its job. */
-  readonly workerWaiters: ((w: ShellWorker | undefined) => void)[] = [];
-
-  constructor(readonly target: SshTarget, readonly client: Client, readonly authMethod: string, maxChannels: number) {
-    this.slots = new Slots(maxChannels);
-    this.slots.onPressure = () => {
-      const idle = this.workers.find((w) => !w.busy && !w.dead);
-      if (idle) idle.close();
-    };
-  }
-}
-
-/** A channel lease: call nothing; it is released when the channel closes. */
-export interface ExecChannel {
-  channel: ClientChannel;
-  connection: PooledConnection;
-}
+/** A channel lease on a pooled connection: call nothing; it is released when the channel closes. */
+export type ExecChannel = SharedExecChannel<PooledConnection>;
 
 export class SshPool {
   private readonly conns = new Map<string, PooledConnection>();
@@ -507,166 +402,19 @@ export class SshPool {
     }
   }
 
+  /** The handshake of a new connection (handshake.ts), registered in this pool. */
   private handshake(target: SshTarget, sock: Duplex | undefined, hop: PooledConnection | undefined): Promise<PooledConnection> {
-    return new Promise<PooledConnection>((resolve, reject) => {
-      const client = new Client();
-      const timeoutMs = target.connectTimeoutMs || this.connectTimeoutMs;
-      let settled = false;
-      let failure: TroubleshooterError | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      let remaining = timeoutMs;
-      let armedAt = 0;
-      const arm = () => {
-        armedAt = Date.now();
-        timer = setTimeout(() => fail(new TroubleshooterError('Timeout',
-          `Connecting to "${target.alias}" did not finish within ${Math.round(timeoutMs / 1000)} s.`, { subject: target.alias })), remaining);
-      };
-      const disarm = () => {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        remaining = Math.max(1, remaining - (Date.now() - armedAt));
-      };
-      /** Prompts stop the connect clock (a user reading a fingerprint is not a slow server). */
-      const pause = async <T>(p: () => Promise<T>): Promise<T> => {
-        disarm();
-        const backstop = setTimeout(() => fail(new TroubleshooterError('Timeout', `No answer to the prompt for "${target.alias}".`, { subject: target.alias })), this.promptTimeoutMs);
-        try {
-          return await p();
-        } finally {
-          clearTimeout(backstop);
-          if (!settled) arm();
-        }
-      };
-      const fail = (e: TroubleshooterError) => {
-        failure ??= e;
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        if (hop) hop.active--;
-        try { client.end(); } catch { /* closed */ }
-        setTimeout(() => client.destroy(), 200).unref();
-        reject(e);
-      };
-      arm();
-
-      // Authentication, in OpenSSH's order: agent (filtered under IdentitiesOnly), then identity files.
-      const methods: (() => Promise<[AnyAuthMethod, string] | undefined>)[] = [];
-      let tried = 'none';
-      const agentSock = target.agentSocket;
-      if (agentSock && existsSync(agentSock)) {
-        methods.push(async () => {
-          if (!target.identitiesOnly) return [{ type: 'agent', username: target.user, agent: agentSock }, 'agent'];
-          const allowed = await publicKeysOf(target.identityFiles);
-          return allowed.size > 0 ? [{ type: 'agent', username: target.user, agent: new FilteredAgent(agentSock, allowed) }, 'agent'] : undefined;
-        });
-      }
-      for (const file of target.identityFiles) {
-        methods.push(async () => {
-          const key = await this.keys.load(file, target.alias, this.options.passphrase, pause);
-          return key ? [{ type: 'publickey', username: target.user, key }, `publickey ${file}`] : undefined;
-        });
-      }
-      const authHandler = (_left: unknown, _partial: unknown, next: (m: AnyAuthMethod | false) => void) => {
-        void (async () => {
-          while (methods.length > 0) {
-            const m = await methods.shift()!();
-            if (m) {
-              tried = m[1];
-              return next(m[0]);
-            }
-          }
-          next(false);
-        })().catch((e: unknown) => {
-          fail(classifySshError(e, { subject: target.alias, phase: 'authentication' }));
-          next(false);
-        });
-      };
-
-      const policy = {
-        alias: target.alias,
-        hostName: target.hostName,
-        port: target.port,
-        hostKeyAlias: target.hostKeyAlias,
-        knownHostsFiles: target.knownHostsFiles,
-        globalKnownHostsFiles: target.globalKnownHostsFiles,
-        strictHostKeyChecking: target.strictHostKeyChecking,
-        hashKnownHosts: target.hashKnownHosts,
-      };
-      const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
-        verifyHostKey(policy, key, this.options.hostKeyPrompt ? (req) => pause(() => this.options.hostKeyPrompt!(req)) : undefined)
-          .then((d) => {
-            if (d.status === 'added') this.log.warn(`ssh ${target.alias}: host key ${d.fingerprint} added to "${d.file}"`);
-            verify(true);
-          })
-          .catch((e: unknown) => {
-            fail(classifySshError(e, { subject: target.alias, phase: 'host key check' }));
-            verify(false);
-          });
-      };
-
-      client.once('ready', () => {
-        if (settled) { client.end(); return; }
-        settled = true;
-        if (timer) clearTimeout(timer);
-        const conn = new PooledConnection(target, client, tried, this.maxChannels);
-        this.conns.set(target.key, conn);
-        client.on('close', () => {
-          if (hop) hop.active--;
-          this.evict(conn, conn.closeReason ?? new TroubleshooterError('ConnectionLost', `Connection to "${target.alias}" was lost.`, { subject: target.alias }));
-        });
-        resolve(conn);
-      });
-      client.on('error', (e) => {
-        const err = classifySshError(failure ?? e, { subject: target.alias, phase: 'connect' });
-        if (!settled) fail(err);
-        else {
-          const live = this.conns.get(target.key);
-          if (live && live.client === client) {
-            live.closeReason = err;
-            this.evict(live, err);
-          }
-        }
-      });
-      client.once('close', () => {
-        if (!settled) fail(failure ?? new TroubleshooterError('ConnectionLost', `"${target.alias}" closed the connection during the handshake.`, { subject: target.alias }));
-      });
-
-      void knownKeyTypes(policy).catch(() => []).then((types) => {
-        if (settled) return;
-        const cfg: ConnectConfig = {
-          host: target.hostName,
-          port: target.port,
-          username: target.user,
-          sock: sock as ConnectConfig['sock'],
-          readyTimeout: 0, // our own deadline (paused during prompts) applies
-          keepaliveInterval: target.serverAliveIntervalMs || this.keepaliveIntervalMs,
-          keepaliveCountMax: target.serverAliveCountMax,
-          hostVerifier: hostVerifier as ConnectConfig['hostVerifier'],
-          authHandler: authHandler as ConnectConfig['authHandler'],
-          algorithms: { serverHostKey: hostKeyAlgorithms(types) as never },
-        };
-        try {
-          client.connect(cfg);
-        } catch (e) {
-          fail(classifySshError(e, { subject: target.alias, phase: 'connect' }));
-        }
-      });
-    });
+    return handshake({
+      log: this.log,
+      keys: this.keys,
+      passphrase: this.options.passphrase,
+      hostKeyPrompt: this.options.hostKeyPrompt,
+      connectTimeoutMs: this.connectTimeoutMs,
+      promptTimeoutMs: this.promptTimeoutMs,
+      keepaliveIntervalMs: this.keepaliveIntervalMs,
+      maxChannels: this.maxChannels,
+      conns: this.conns,
+      evict: (conn, reason) => this.evict(conn, reason),
+    }, target, sock, hop);
   }
-}
-
-function isDeadConnection(e: unknown): boolean {
-  const msg = e instanceof Error ? e.message : String(e);
-  return /Not connected|No response from server|connection (?:closed|lost)|ECONNRESET|EPIPE/i.test(msg);
-}
-
-/** Waits for `p`, but rejects with Cancelled as soon as `signal` aborts (the shared work goes on). */
-export function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(cancelledError(what));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelledError(what));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

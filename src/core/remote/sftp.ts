@@ -3,10 +3,11 @@ import { posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { isTroubleshooterError, TroubleshooterError } from '../errors';
 import { logCall } from '../log';
-import { validateAbsolutePath, type RemoteCommand } from './command';
+import type { RemoteCommand } from './command';
 import { classifySshError } from './errors';
 import { run } from './exec';
 import type { SshPool } from './pool';
+import { validateAbsolutePath } from './validate';
 
 /**
  * Remote files for editors and quick fixes: read, stat, readdir, write.

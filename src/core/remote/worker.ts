@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { withDeadline } from '../deadline';
 import { cancelledError, TroubleshooterError } from '../errors';
+import { toCommandLine } from './command';
 import { classifySshError } from './errors';
-import type { PooledConnection, SshPool } from './pool';
 import type { SshTarget } from './ssh-config';
+import type { ChannelOpener, WorkerConnection } from './types';
 
 /**
  * Short commands through a long-lived remote `sh` ("shell worker") instead of a new SSH session each.
@@ -126,14 +127,14 @@ export class ShellWorker {
   onIdle?: (w: ShellWorker) => void;
   onDead?: (w: ShellWorker) => void;
 
-  private constructor(readonly connection: PooledConnection, private readonly channel: ClientChannel, private readonly idleMs: number) {
+  private constructor(readonly connection: WorkerConnection, private readonly channel: ClientChannel, private readonly idleMs: number) {
     channel.on('close', () => this.markDead());
     channel.on('error', () => this.markDead());
     this.armIdle();
   }
 
   /** Opens a worker on `conn` (uses one channel slot, taken by the caller). */
-  static async open(pool: SshPool, target: SshTarget, signal: AbortSignal | undefined, idleMs: number): Promise<ShellWorker> {
+  static async open(pool: ChannelOpener, target: SshTarget, signal: AbortSignal | undefined, idleMs: number): Promise<ShellWorker> {
     const { channel, connection } = await pool.exec(target, START, signal, { persistent: true });
     const w = new ShellWorker(connection, channel, idleMs);
     // One probe job (is setsid there? util-linux has it everywhere), under its own deadline: a login shell that
@@ -187,7 +188,7 @@ export class ShellWorker {
    * Runs one job. Rejects with Cancelled/Timeout (after signalling the job's process group) or ConnectionLost;
    * the worker is unusable afterwards in those cases.
    */
-  run(commandLine: string, pool: SshPool, target: SshTarget, signal: AbortSignal | undefined, maxOut: number,
+  run(commandLine: string, pool: ChannelOpener, target: SshTarget, signal: AbortSignal | undefined, maxOut: number,
     useSetsid = this.setsid): Promise<JobResult> {
     if (this.dead) return Promise.reject(new TroubleshooterError('ConnectionLost', `Connection to "${target.alias}" was lost.`, { subject: target.alias }));
     this.busy = true; // usually already reserved by SshPool.worker()
@@ -436,11 +437,13 @@ export class ShellWorker {
 }
 
 /** SIGTERM to the job's process group (or the job alone without setsid), on a fresh channel, best effort. */
-function killRemote(pool: SshPool, target: SshTarget, pid: number, group: boolean) {
+function killRemote(pool: ChannelOpener, target: SshTarget, pid: number, group: boolean) {
   const ctrl = new AbortController();
   const t = setTimeout(() => ctrl.abort(), pool.operationTimeoutMs);
   t.unref();
-  void pool.exec(target, group ? `kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid}` : `kill -TERM ${pid}`, ctrl.signal)
+  // argv, quoted by the one quoting function (the pid is a number the worker printed, but no command is a string).
+  const argv = group ? ['sh', '-c', 'kill -TERM -- -"$1" 2>/dev/null || kill -TERM "$1"', 'sh', String(pid)] : ['kill', '-TERM', String(pid)];
+  void pool.exec(target, toCommandLine(argv), ctrl.signal)
     .then(({ channel }) => {
       channel.resume();
       channel.stderr.resume();

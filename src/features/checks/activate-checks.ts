@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { checkApiOf } from '../../core/checks/adapters';
-import { cgroupsReport, gatherCgroups } from '../../core/checks/cgroups';
-import { floatingIpReport, gatherFloatingIp } from '../../core/checks/floating-ip';
+import { runCheck, type CheckDefinition, type CheckInputs } from '../../core/checks/definition';
 import { gatherContext, type GatherContext } from '../../core/checks/gather';
-import { gatherLiveMigration, liveMigrationReport, readinessSummary } from '../../core/checks/live-migration';
+import { liveMigrationReport, readinessSummary } from '../../core/checks/live-migration/evaluate';
+import { gatherLiveMigration } from '../../core/checks/live-migration/gather';
 import {
   MIGRATION_KIND_HELP,
   runningMigration,
@@ -13,18 +13,19 @@ import {
   type MigrationKind,
   type MigrationOutcome,
 } from '../../core/checks/migrate';
-import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
 import type { CheckApi, HostExec } from '../../core/checks/ports';
+import { CHECKS } from '../../core/checks/registry';
 import { statusLabel } from '../../core/checks/report';
 import { finding, overallStatus, type CheckReport } from '../../core/checks/types';
-import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
 import { TroubleshooterError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { OpenStackClient } from '../../core/openstack/client';
 import { mvAtLeast } from '../../core/openstack/microversion';
 import type { Server } from '../../core/openstack/types';
 import type { RemoteCommand } from '../../core/remote/command';
-import { registerCommand } from '../../platform/commands';
+import { executeCommand, registerCommand } from '../../platform/commands';
+import { showFailureMessage } from '../../platform/errors';
+import { withCancellableProgress } from '../../platform/progress';
 import { ReportDocuments } from './report-documents';
 
 /** What the checks feature needs from the composition root (src/extension.ts). */
@@ -74,17 +75,16 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
 
   /** Runs gathering under a cancellable notification that names the host being worked on. */
   function withCheckProgress<T>(title: string, work: (ctx: GatherContext) => Promise<T>): Thenable<T> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      const ctrl = new AbortController();
-      const sub = token.onCancellationRequested(() => ctrl.abort());
-      const ctx = gatherContext(exec, {
-        signal: ctrl.signal,
-        logger,
-        deadlineMs: services.checkDeadlineMs?.() ?? 120_000,
-        progress: (e) => progress.report({ message: `${e.host ? `${e.host}: ` : ''}${e.message}` }),
-      });
-      return work(ctx).finally(() => sub.dispose());
-    });
+    return withCancellableProgress(title, (report, signal) =>
+      work(
+        gatherContext(exec, {
+          signal,
+          logger,
+          deadlineMs: services.checkDeadlineMs?.() ?? 120_000,
+          progress: (e) => report(`${e.host ? `${e.host}: ` : ''}${e.message}`),
+        }),
+      ),
+    );
   }
 
   async function showReports(reports: CheckReport[]): Promise<{ uri: string; reports: CheckReport[] }> {
@@ -96,8 +96,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
   }
 
   async function pickServer(a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
-    const ctrl = new AbortController();
-    const servers = (await a.listServers({ allProjects: true }, ctrl.signal)).filter(filter ?? (() => true));
+    const servers = (await withCancellableProgress('Loading instances', (_r, signal) => a.listServers({ allProjects: true }, signal))).filter(filter ?? (() => true));
     if (servers.length === 0) {
       void vscode.window.showInformationMessage(`No instance to choose for "${title}".`);
       return undefined;
@@ -111,67 +110,69 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
 
   async function serverFrom(arg: Arg, a: CheckApi, title: string, filter?: (s: Server) => boolean): Promise<Server | undefined> {
     const id = serverIdOf(arg);
-    if (id) return a.getServer(id, new AbortController().signal);
+    if (id) return withCancellableProgress(`Loading instance "${id}"`, (_r, signal) => a.getServer(id, signal));
     return pickServer(a, title, filter);
   }
 
-  // ------------------------------------------------------------------ checks
+  // ------------------------------------------------------------------ checks (src/core/checks/registry.ts)
 
-  async function checkLiveMigration(arg?: Arg) {
-    const { api: a } = await api();
-    const server = await serverFrom(arg, a, 'Check Live-Migration Readiness');
-    if (!server) return undefined;
-    const target = field(arg, 'target');
-    const reports = await withCheckProgress(`Checking live migration of "${server.name}"`, async (ctx) => {
-      const facts = await gatherLiveMigration(a, ctx, { server: server.id, source: server.host ?? '', targets: target ? [target] : [] });
-      return facts.map(liveMigrationReport);
-    });
-    if (reports.length === 0) throw new TroubleshooterError('NotFound', `No other compute host to migrate "${server.name}" to.`);
-    return showReports(reports);
-  }
-
-  async function checkMysql(arg?: Arg) {
-    let host = field(arg, 'host') ?? services.databaseHost?.();
-    if (!host) {
-      host = await vscode.window.showInputBox({ title: 'Check MySQL Connection Limits', prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
-      if (!host) return undefined;
-    }
-    const h = host;
-    const report = await withCheckProgress(`Checking MySQL limits on "${h}"`, async (ctx) => mysqlReport(await gatherMysql(ctx, h)));
-    return showReports([report]);
-  }
-
-  async function checkVxlan() {
-    const { api: a } = await api();
-    const report = await withCheckProgress('Checking VXLAN ports of every node', async (ctx) => vxlanReport(await gatherVxlan(a, ctx)));
-    return showReports([report]);
-  }
-
-  async function checkCgroups(arg?: Arg) {
-    const { api: a } = await api();
-    const server = await serverFrom(arg, a, 'Check Instance Cgroups');
-    if (!server) return undefined;
-    const report = await withCheckProgress(`Checking cgroups of "${server.name}"`, async (ctx) => cgroupsReport(await gatherCgroups(a, ctx, server.id)));
-    return showReports([report]);
-  }
-
-  async function checkFloatingIp(arg?: Arg) {
-    const { api: a } = await api();
+  async function floatingIpFrom(arg: Arg, a: CheckApi, title: string): Promise<string | undefined> {
     let q = field(arg, 'address') ?? field(arg, 'floatingIp') ?? (typeof arg === 'string' ? arg : undefined);
     const node = arg as { fip?: { floatingIpAddress?: string } } | undefined;
     if (!q && node?.fip?.floatingIpAddress) q = node.fip.floatingIpAddress;
     if (!q) {
-      const fips = await a.listFloatingIps({}, new AbortController().signal);
+      const fips = await withCancellableProgress('Loading floating IPs', (_r, signal) => a.listFloatingIps({}, signal));
       const picked = await vscode.window.showQuickPick(
         fips.map((f) => ({ label: f.floatingIpAddress, description: f.fixedIpAddress ? `→ ${f.fixedIpAddress}` : 'not associated', detail: `router ${f.routerId ?? '-'} · ${f.status ?? ''}`, q: f.floatingIpAddress })),
-        { title: 'Check Floating-IP Path', placeHolder: 'Floating IP' },
+        { title, placeHolder: 'Floating IP' },
       );
       if (!picked) return undefined;
       q = picked.q;
     }
-    const query = q;
-    const report = await withCheckProgress(`Checking the path of ${query}`, async (ctx) => floatingIpReport(await gatherFloatingIp(a, ctx, query)));
-    return showReports([report]);
+    return q;
+  }
+
+  async function databaseHostFrom(arg: Arg, title: string): Promise<string | undefined> {
+    const host = field(arg, 'host') ?? services.databaseHost?.();
+    if (host) return host;
+    return vscode.window.showInputBox({ title, prompt: 'Database host (OpenStack host name or SSH alias)', value: services.databaseHost?.(), placeHolder: 'e.g. controller (set openstack.checks.databaseHost to skip this question)' });
+  }
+
+  /** A check's inputs from the command's argument (tree node or `{ … }`), asking with a picker where it can. */
+  async function inputsOf(def: CheckDefinition, arg: Arg, a: CheckApi | undefined): Promise<{ inputs: CheckInputs; labels: Record<string, string | undefined> } | undefined> {
+    const inputs: CheckInputs = {};
+    const labels: Record<string, string | undefined> = {};
+    for (const input of def.inputs) {
+      if (input.cliOnly) continue;
+      let value: string | undefined;
+      let label: string | undefined;
+      if (input.kind === 'server') {
+        const server = await serverFrom(arg, a!, def.title);
+        if (!server) return undefined;
+        value = server.id;
+        label = server.name;
+      } else if (input.kind === 'floating-ip') {
+        value = label = await floatingIpFrom(arg, a!, def.title);
+        if (!value) return undefined;
+      } else if (input.kind === 'database-host') {
+        value = label = await databaseHostFrom(arg, def.title);
+        if (!value) return undefined;
+      } else {
+        value = label = field(arg, input.name);
+      }
+      inputs[input.name] = value;
+      labels[input.name] = label;
+    }
+    return { inputs, labels };
+  }
+
+  async function runRegisteredCheck(def: CheckDefinition, arg?: Arg) {
+    const a = def.needsCloud ? (await api()).api : undefined;
+    const got = await inputsOf(def, arg, a);
+    if (!got) return undefined;
+    const reports = await withCheckProgress(def.progressTitle(got.labels), (ctx) => runCheck(def, a as CheckApi, ctx, got.inputs));
+    if (reports.length === 0) throw new TroubleshooterError('NotFound', def.nothingToCheck?.(got.labels.server) ?? `Nothing to check for "${def.title}".`);
+    return showReports(reports);
   }
 
   // ------------------------------------------------------------------ migrations
@@ -222,33 +223,24 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const choice = given ?? (await pickTarget(a, client, server, kind));
     if (!choice) return undefined;
     const verb = kind === 'live-migration' ? 'Live-migrating' : 'Migrating';
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `${verb} "${server.name}"${choice.host ? ` to ${choice.host}` : ''}`, cancellable: true },
-      async (progress, token) => {
-        const ctrl = new AbortController();
-        const sub = token.onCancellationRequested(() => ctrl.abort());
-        try {
-          const start = kind === 'live-migration' ? startLiveMigration : startColdMigration;
-          const { requestId, startedAt } = await start(a, server.id, choice.host, ctrl.signal);
-          logger.info(`${kind} of ${server.id} to ${choice.host ?? '(scheduler)'} accepted, request ${requestId ?? '?'}`);
-          let last = 0;
-          return await watchMigration(a, server.id, {
-            kind,
-            requestId,
-            startedAt,
-            fromHost: server.host,
-            signal: ctrl.signal,
-            onProgress: (p) => {
-              const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
-              if (p.percent !== undefined) last = Math.max(last, p.percent);
-              progress.report({ message: p.message, increment: inc });
-            },
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
+    const outcome = await withCancellableProgress(`${verb} "${server.name}"${choice.host ? ` to ${choice.host}` : ''}`, async (report, signal) => {
+      const start = kind === 'live-migration' ? startLiveMigration : startColdMigration;
+      const { requestId, startedAt } = await start(a, server.id, choice.host, signal);
+      logger.info(`${kind} of ${server.id} to ${choice.host ?? '(scheduler)'} accepted, request ${requestId ?? '?'}`);
+      let last = 0;
+      return watchMigration(a, server.id, {
+        kind,
+        requestId,
+        startedAt,
+        fromHost: server.host,
+        signal,
+        onProgress: (p) => {
+          const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
+          if (p.percent !== undefined) last = Math.max(last, p.percent);
+          report(p.message, inc);
+        },
+      });
+    });
     announce(outcome, cloud);
     return outcome;
   }
@@ -277,9 +269,9 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     logger.error(`${o.kind} of ${o.server.id} failed: ${reason}${o.failure?.traceback ? `\n${o.failure.traceback}` : ''}`);
     const requestId = o.requestId ?? o.failure?.requestId;
     const actions = ['Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
-    handle(vscode.window.showErrorMessage(`${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
+    handle(showFailureMessage('error', `${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
       pick === 'Open Correlated Logs'
-        ? vscode.commands.executeCommand('openstack.logs.correlate', { requestId, cloud })
+        ? executeCommand('openstack.logs.correlate', { requestId, cloud })
         : pick === 'Show Details'
           ? showReports([failureReport(o)])
           : undefined,
@@ -291,8 +283,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const server = await serverFrom(arg, a, which === 'confirm' ? 'Confirm Resize/Migration' : 'Revert Resize/Migration', (s) => s.status === 'VERIFY_RESIZE');
     if (!server) return undefined;
     if (server.status !== 'VERIFY_RESIZE') throw new TroubleshooterError('Conflict', `"${server.name}" is ${server.status}, not VERIFY_RESIZE: nothing to ${which}.`);
-    const ctrl = new AbortController();
-    const r = which === 'confirm' ? await a.confirmResize(server.id, ctrl.signal) : await a.revertResize(server.id, ctrl.signal);
+    const r = await withCancellableProgress(`${which === 'confirm' ? 'Confirming' : 'Reverting'} "${server.name}"`, (_r, signal) => (which === 'confirm' ? a.confirmResize(server.id, signal) : a.revertResize(server.id, signal)));
     void vscode.window.showInformationMessage(which === 'confirm' ? `Confirmed the migration of "${server.name}".` : `Reverting "${server.name}" to its source host.`);
     return r;
   }
@@ -301,27 +292,22 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const { api: a } = await api();
     const server = await serverFrom(arg, a, which === 'abort' ? 'Abort Live Migration' : 'Force-Complete Live Migration', (s) => s.status === 'MIGRATING');
     if (!server) return undefined;
-    const ctrl = new AbortController();
-    const m = await runningMigration(a, server.id, ctrl.signal);
+    const m = await withCancellableProgress(`Looking for the live migration of "${server.name}"`, (_r, signal) => runningMigration(a, server.id, signal));
     if (!m) throw new TroubleshooterError('NotFound', `"${server.name}" has no live migration in progress.`);
     const text = which === 'abort'
       ? `Abort the live migration of "${server.name}" (${m.sourceCompute} → ${m.destCompute}, ${m.status})? The instance stays on ${m.sourceCompute}.`
       : `Force the live migration of "${server.name}" to complete? The instance is paused until the copy finishes (or post-copy takes over).`;
     const ok = field(arg, 'confirm') === 'yes' ? 'Yes' : await vscode.window.showWarningMessage(text, { modal: true }, which === 'abort' ? 'Abort Migration' : 'Force Complete');
     if (!ok) return undefined;
-    if (which === 'abort') await a.abortMigration(server.id, m.id, ctrl.signal);
-    else await a.forceCompleteMigration(server.id, m.id, ctrl.signal);
+    await withCancellableProgress(`${which === 'abort' ? 'Aborting' : 'Force-completing'} migration ${m.id} of "${server.name}"`, (_r, signal) =>
+      which === 'abort' ? a.abortMigration(server.id, m.id, signal) : a.forceCompleteMigration(server.id, m.id, signal));
     void vscode.window.showInformationMessage(which === 'abort' ? `Asked nova to abort migration ${m.id} of "${server.name}".` : `Asked nova to force migration ${m.id} of "${server.name}" to complete.`);
     return m.id;
   }
 
   return vscode.Disposable.from(
     docs,
-    registerCommand('openstack.check.liveMigration', logger, checkLiveMigration),
-    registerCommand('openstack.check.mysqlLimits', logger, checkMysql),
-    registerCommand('openstack.check.vxlan', logger, checkVxlan),
-    registerCommand('openstack.check.cgroups', logger, checkCgroups),
-    registerCommand('openstack.check.floatingIp', logger, checkFloatingIp),
+    ...CHECKS.map((def) => registerCommand(def.command, logger, (arg?: Arg) => runRegisteredCheck(def, arg))),
     registerCommand('openstack.check.exportReport', logger, (arg?: { uri?: string; format?: 'md' | 'json'; to?: string } | vscode.Uri) => {
       if (arg instanceof vscode.Uri) return docs.export(arg);
       return docs.export(arg?.uri ? vscode.Uri.parse(arg.uri) : undefined, arg?.format, arg?.to ? vscode.Uri.file(arg.to) : undefined);

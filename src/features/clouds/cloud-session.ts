@@ -35,6 +35,8 @@ export class CloudSession implements vscode.Disposable {
   readonly onDidChangeState = this.stateChanged.event;
   private connectionState: ConnectionState = { kind: 'unknown' };
   private connecting: { name: string; promise: Promise<OpenStackClient> } | undefined;
+  /** Clients of clouds other than the active one (a log link that names its cloud), connected once each. */
+  private readonly others = new Map<string, Promise<OpenStackClient>>();
   private readonly subs: vscode.Disposable[] = [];
   /** Overrides the setting for this window (tests, "switch" before the setting round-trips). */
   private override: string | undefined;
@@ -181,6 +183,23 @@ export class CloudSession implements vscode.Disposable {
     return promise;
   }
 
+  /**
+   * The client of the cloud `name` (the active cloud's is `client()`): a document or link that names its cloud keeps
+   * talking to that cloud after the window switched. Connected once; a failed connect is retried on the next call.
+   */
+  clientOf(name: string | undefined, signal?: AbortSignal): Promise<OpenStackClient> {
+    if (!name || name === this.activeCloud) return this.client(signal);
+    const known = this.others.get(name);
+    if (known) return known;
+    const connect = this.deps.connect ?? ((c, o) => OpenStackClient.connect(c, o));
+    const promise = (async () => connect(await this.config(name), { logger: this.deps.logger, signal, timeoutMs: this.deps.settings.httpTimeoutMs }))();
+    this.others.set(name, promise);
+    promise.then(undefined, () => {
+      if (this.others.get(name) === promise) this.others.delete(name);
+    });
+    return promise;
+  }
+
   /** The outcome of the last connect to the active cloud. */
   get state(): ConnectionState {
     return this.connectionState;
@@ -211,14 +230,21 @@ export class CloudSession implements vscode.Disposable {
     const old = this.connecting;
     this.connecting = undefined;
     old?.promise.then((c) => c.dispose(), () => undefined);
+    this.disposeOthers();
     this.connectionState = { kind: 'unknown' };
     this.changed.fire();
   }
 
   dispose(): void {
     this.connecting?.promise.then((c) => c.dispose(), () => undefined);
+    this.disposeOthers();
     this.changed.dispose();
     this.stateChanged.dispose();
     for (const s of this.subs) s.dispose();
+  }
+
+  private disposeOthers(): void {
+    for (const p of this.others.values()) p.then((c) => c.dispose(), () => undefined);
+    this.others.clear();
   }
 }

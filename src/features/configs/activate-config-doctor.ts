@@ -14,6 +14,7 @@ import { restartFacts, runLocalProbe } from '../../core/configs/restart-pending'
 import { detectConfigKind } from '../../core/configs/lint';
 import type { SshPool } from '../../core/remote/pool';
 import { registerCommand } from '../../platform/commands';
+import { showFailureMessage } from '../../platform/errors';
 import { withCancellableProgress } from '../../platform/progress';
 import { isConfigDoctorPath } from './paths';
 
@@ -302,7 +303,8 @@ export function activateConfigDoctor(services: ConfigDoctorServices): ConfigDoct
     const failed = results.filter((r) => r.error);
     for (const r of failed) logger.error(`Apply to "${r.host}": ${r.error}`);
     const ok = results.filter((r) => !r.error);
-    void vscode.window[failed.length ? 'showWarningMessage' : 'showInformationMessage'](`Written on ${ok.length} host(s)${failed.length ? `; failed on ${failed.map((r) => `"${r.host}" (${r.error})`).join(', ')}` : ''}.`);
+    const written = `Written on ${ok.length} host(s)${failed.length ? `; failed on ${failed.map((r) => `"${r.host}" (${r.error})`).join(', ')}` : ''}.`;
+    void (failed.length ? showFailureMessage('warning', written) : vscode.window.showInformationMessage(written));
     const commands = changing.find((p) => p.commands.length)?.commands ?? [];
     for (const r of ok) if (commands.length) await runHostCommands(vscode.Uri.from({ scheme: SFTP_SCHEME, authority: r.host, path: doc.uri.path }), commands);
   }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { TroubleshooterError } from '../../core/errors';
 import { HOST_CONFIG_FILES } from '../../core/explorer/hypervisors';
 import type { GroupBy } from '../../core/explorer/servers';
-import { registerCommand } from '../../platform/commands';
+import { executeCommand, registerCommand } from '../../platform/commands';
 import { namespacesOnHost } from './host-namespaces';
 import { namespaceDocumentUri, NETNS_SCHEME, type NamespaceDocumentProvider } from './namespace-document';
 import { HypervisorNode } from './nodes/hypervisor';
@@ -157,7 +157,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
     }),
     registerCommand('openstack.instances.showLogs', logger, async (arg?: unknown) => {
       const target = instanceArg(arg) ?? (await pickInstance('Show Correlated Logs of Instance'));
-      await vscode.commands.executeCommand('openstack.logs.showInstance', { serverId: target.serverId, cloud: target.cloud, ...(target.name ? { name: target.name } : {}) });
+      await executeCommand('openstack.logs.showInstance', { serverId: target.serverId, cloud: target.cloud, ...(target.name ? { name: target.name } : {}) });
     }),
     registerCommand('openstack.instances.correlateAction', logger, async (arg?: InstanceActionNode) => {
       let requestId: string;
@@ -174,7 +174,7 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
         requestId = picked.a.requestId;
         cloud = inst.cloud;
       }
-      await vscode.commands.executeCommand('openstack.logs.correlate', { requestId, cloud });
+      await executeCommand('openstack.logs.correlate', { requestId, cloud });
     }),
     registerCommand('openstack.instances.copyId', logger, async (arg?: InstanceNode) => {
       const id = arg instanceof InstanceNode ? arg.server.id : (await pickInstance('Copy Instance ID')).serverId;

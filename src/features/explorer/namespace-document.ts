@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { ipAddrCommand, iptablesNatCommand, ipRouteCommand, ipRuleCommand } from '../../core/namespaces/commands';
 import { renderNamespaceDocument, type FloatingIpRef, type RenderedNamespaceDocument } from '../../core/namespaces/document';
-import { validateHostname, validateNamespace } from '../../core/remote/command';
+import { validateHostname, validateNamespace } from '../../core/remote/validate';
 import { namespacesOnHost } from './host-namespaces';
 import type { ExplorerServices } from './services';
 

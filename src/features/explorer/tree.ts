@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import * as vscode from 'vscode';
 import { errorMessage, isCancelled, isTroubleshooterError } from '../../core/errors';
 import type { OpenStackClient } from '../../core/openstack/client';
+import { renderingOf } from '../../platform/error-table';
 import { ErrorNode, ExplorerNode, PlaceholderNode, type NodeContext } from './nodes/node';
 import type { ExplorerServices } from './services';
 
@@ -131,12 +132,9 @@ export class ExplorerTree<R extends RootNode> implements vscode.TreeDataProvider
   private failureNode(target: ExplorerNode, e: unknown): ExplorerNode {
     const what = target === this.rootNode ? this.rootNode.kind : (target.treeItem().label?.toString() ?? 'items');
     const id = `${target.id}/error`;
-    if (isCancelled(e)) return new PlaceholderNode(id, 'Cancelled', 'Loading was cancelled; refresh to try again.', 'circle-slash');
-    if (isTroubleshooterError(e, 'Forbidden')) {
-      return new PlaceholderNode(id, 'Not permitted', `${errorMessage(e)} Listing ${what} needs a role this user does not have (usually admin).`, 'lock');
-    }
-    if (isTroubleshooterError(e, 'EndpointNotFound')) return new PlaceholderNode(id, 'Service not in the catalog', errorMessage(e), 'circle-slash');
-    if (isTroubleshooterError(e, 'CloudNotFound')) return new PlaceholderNode(id, 'No cloud', errorMessage(e), 'cloud');
+    // Quiet placeholders (why the list is empty) and error nodes come from the one error table.
+    const quiet = renderingOf(isCancelled(e) ? 'Cancelled' : isTroubleshooterError(e) ? e.code : undefined).node;
+    if (quiet) return new PlaceholderNode(id, quiet.label, quiet.text(errorMessage(e), what), quiet.icon);
     this.services.logger.error(`Loading ${what} failed: ${errorMessage(e)}${isTroubleshooterError(e) ? ` [${e.code}]` : ''}`);
     return new ErrorNode(id, what, errorMessage(e));
   }

@@ -4,10 +4,10 @@ import type { Logger } from '../../core/log';
 import { planInstanceLogs, planRequestLogs, type HostMapping, type LogPlan } from '../../core/journeys/log-plan';
 import type { LogHost } from '../../core/logs/correlate';
 import { parseQueryKey, REQUEST_ID_IN_TEXT } from '../../core/logs/keys';
-import { validateRequestId } from '../../core/remote/command';
 import { offlineHosts } from '../../core/logs/offline';
 import { PoolHostRunner } from '../../core/logs/pool-host-runner';
 import type { OpenStackClient } from '../../core/openstack/client';
+import { validateRequestId } from '../../core/remote/validate';
 import { registerCommand } from '../../platform/commands';
 import type { Settings } from '../../platform/settings';
 import type { SshService } from '../../platform/ssh';
@@ -18,8 +18,8 @@ export interface LogsServices {
   logger: Logger;
   settings: Settings;
   ssh: SshService;
-  /** The active cloud's name and client. */
-  cloud(): { name: string | undefined; client(signal?: AbortSignal): Promise<OpenStackClient> };
+  /** The cloud `name` (default: the active cloud): its name and client. */
+  cloud(name?: string): { name: string | undefined; client(signal?: AbortSignal): Promise<OpenStackClient> };
 }
 
 /** The API of the logs feature for other features and tests. */
@@ -100,7 +100,8 @@ export function activateLogs(services: LogsServices): LogsFeature {
       const hosts = offlineHosts(q.dir, { log: logger });
       return { title: `${key.value} in ${q.dir}`, keys: [key], hosts, notes: [`Offline: ${hosts.length} host folder(s) under "${q.dir}"; times read as UTC.`], follow: false };
     }
-    const cloud = services.cloud();
+    // The query's own cloud (a link or document names it), not whichever cloud is active now.
+    const cloud = services.cloud(q.cloud);
     if (!cloud.name) throw new TroubleshooterError('CloudNotFound', 'No cloud is configured: add one to correlate logs across its hosts.');
     const client = await cloud.client(signal);
     const m = mapping(cloud.name);

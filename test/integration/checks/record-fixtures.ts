@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkApiOf, hostExecOf } from '../../../src/core/checks/adapters';
 import { floatingIpReport, gatherFloatingIp } from '../../../src/core/checks/floating-ip';
 import { gatherContext } from '../../../src/core/checks/gather';
-import { gatherLiveMigration } from '../../../src/core/checks/live-migration';
+import { gatherLiveMigration } from '../../../src/core/checks/live-migration/gather';
 import { gatherMysql } from '../../../src/core/checks/mysql-limits';
 import { gatherVxlan } from '../../../src/core/checks/vxlan';
 import { redact } from '../../../src/core/log';

@@ -6,9 +6,9 @@ import { failureFromAction, lastExceptionLine, migrationProgress, watchMigration
 import type { CheckApi, HostExec } from '../../../src/core/checks/ports';
 import { renderJson, renderMarkdown, renderText } from '../../../src/core/checks/report';
 import { exitCodeOf, finding, overallStatus, type CheckReport } from '../../../src/core/checks/types';
-import { probe } from '../../../src/core/checks/host-commands';
+import { probe } from '../../../src/core/checks/commands/script';
 import { TroubleshooterError } from '../../../src/core/errors';
-import { parseInstanceAction, parseServer, parseServerMigration } from '../../../src/core/openstack/parse';
+import { parseInstanceAction, parseServer, parseServerMigration } from '../../../src/core/openstack/parse-nova';
 import type { Migration, Server } from '../../../src/core/openstack/types';
 import { sharedFixtures } from '../../support/lab';
 

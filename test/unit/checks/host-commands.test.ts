@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cgroupFacts,
-  createSharedTestFile,
-  findProcesses,
-  grepLog,
-  iptablesSave,
-  listenOnce,
-  listeners,
-  mysqlVariables,
-  parseCgroupFacts,
-  parseFiles,
-  parseProbe,
-  parseProcessTable,
-  parseProcLimits,
-  parseSs,
-  parseUnitStates,
-  parseVxlanLinks,
-  probe,
-  readFiles,
-  removeSharedTestFile,
-  resolveName,
-  tcpProbe,
-  unitStates,
-  virshRemoteVersion,
-} from '../../../src/core/checks/host-commands';
+import { createSharedTestFile, parseFiles, readFiles, removeSharedTestFile } from '../../../src/core/checks/commands/files';
+import { cgroupFacts, parseCgroupFacts } from '../../../src/core/checks/commands/libvirt';
+import { grepLog, mysqlVariables, parseProcLimits } from '../../../src/core/checks/commands/mysql';
+import { iptablesSave, listenOnce, listeners, parseSs, parseVxlanLinks, resolveName, tcpProbe, virshRemoteVersion } from '../../../src/core/checks/commands/network';
+import { findProcesses, parseProcessTable } from '../../../src/core/checks/commands/processes';
+import { parseProbe, probe } from '../../../src/core/checks/commands/script';
+import { parseUnitStates, unitStates } from '../../../src/core/checks/commands/systemd';
 import { isTroubleshooterError } from '../../../src/core/errors';
 
 const fx = (name: string) => readFileSync(join(__dirname, '..', '..', 'fixtures', 'checks', name), 'utf8');

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateLiveMigration, firewallBlocks, liveMigrationReport, migrationUri, novaMigrationSettings, readinessSummary, type LiveMigrationFacts } from '../../../src/core/checks/live-migration';
+import { evaluateLiveMigration, liveMigrationReport, readinessSummary } from '../../../src/core/checks/live-migration/evaluate';
+import type { LiveMigrationFacts } from '../../../src/core/checks/live-migration/facts';
+import { migrationUri, novaMigrationSettings } from '../../../src/core/checks/live-migration/views';
+import { firewallBlocks } from '../../../src/core/namespaces/iptables';
 import { parseIptablesSave } from '../../../src/core/namespaces/iptables';
 import { parseIni } from '../../../src/core/checks/ini';
 import type { Finding } from '../../../src/core/checks/types';

@@ -10,9 +10,11 @@ import {
   addressesWithSubnets, groupServers, isTransitional, matchesFilter, migrationProgress, novaFilterQuery,
   serverContextValue, serverDescription,
 } from '../../../src/core/explorer/servers';
+import { listOf } from '../../../src/core/openstack/parse';
+import { parseAgent, parsePort, parseSubnet } from '../../../src/core/openstack/parse-neutron';
 import {
-  listOf, parseAgent, parseComputeService, parseHypervisor, parsePort, parseServer, parseServerMigration, parseSubnet,
-} from '../../../src/core/openstack/parse';
+  parseComputeService, parseHypervisor, parseServer, parseServerMigration,
+} from '../../../src/core/openstack/parse-nova';
 import type { Server } from '../../../src/core/openstack/types';
 import { sharedFixtures } from '../../support/lab';
 

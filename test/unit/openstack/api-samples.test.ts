@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { nextLink } from '../../../src/core/openstack/parse';
 import {
-  nextLink,
-  parseAgent,
-  parseComputeService,
-  parseFloatingIp,
-  parseHypervisor,
-  parseInstanceAction,
-  parseMigration,
-  parseNetwork,
-  parsePort,
-  parseRouter,
-  parseServer,
-  parseServerMigration,
-  parseSubnet,
-} from '../../../src/core/openstack/parse';
+  parseAgent, parseFloatingIp, parseNetwork, parsePort, parseRouter, parseSubnet,
+} from '../../../src/core/openstack/parse-neutron';
+import {
+  parseComputeService, parseHypervisor, parseInstanceAction, parseMigration, parseServer, parseServerMigration,
+} from '../../../src/core/openstack/parse-nova';
 import { sharedFixtures } from '../../support/lab';
 
 /**

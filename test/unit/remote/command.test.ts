@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
+import { describeArgv, shellQuote, toCommandLine, withSudo } from '../../../src/core/remote/command';
 import {
-  describeArgv, shellQuote, toCommandLine, validateAbsolutePath, validateHostname, validateNamespace,
-  validateRequestId, validateUuid, withSudo,
-} from '../../../src/core/remote/command';
+  validateAbsolutePath, validateHostname, validateNamespace, validateRequestId, validateUuid,
+} from '../../../src/core/remote/validate';
 import { remoteArgv } from '../../../src/core/remote/exec';
 import { SshConfigResolver } from '../../../src/core/remote/ssh-config';
 import { isTroubleshooterError } from '../../../src/core/errors';

@@ -2,7 +2,7 @@ import { detectNetworkBackend, type NetworkBackend } from '../../../core/explore
 import { neutronPageFetcher } from '../../../core/explorer/fetchers';
 import { PagedList } from '../../../core/explorer/paged-list';
 import { isTroubleshooterError } from '../../../core/errors';
-import { parseFloatingIp, parseRouter } from '../../../core/openstack/parse';
+import { parseFloatingIp, parseRouter } from '../../../core/openstack/parse-neutron';
 import type { FloatingIp, Router } from '../../../core/openstack/types';
 import { forgetHostNamespaces } from '../host-namespaces';
 import { RootNode } from '../tree';
