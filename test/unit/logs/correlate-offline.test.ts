@@ -13,6 +13,7 @@ import { renderDocument } from '../../../src/core/logs/merge';
 import { offlineHosts } from '../../../src/core/logs/offline';
 import { UTC_CLOCK } from '../../../src/core/logs/types';
 import { sharedFixtures } from '../../support/lab';
+import { NOBODY, isRoot, nobodyTempDir } from '../../support/unprivileged';
 
 const REQ = 'req-5f2adc28-1772-480e-a35c-c12ec08b94d7';
 const live = sharedFixtures('real-logs', 'live-migration-two-computes');
@@ -146,7 +147,7 @@ describe('logs/correlate offline: key expansion over this lab\'s real lines', ()
   });
 });
 
-/** Runs the same commands as an unprivileged user (like an SSH login without read access to a log). */
+/** Runs the same commands as an unprivileged user (like an SSH login without read access to a log), from "/". */
 class UnprivilegedRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;
   private readonly inner: LocalHostRunner;
@@ -154,7 +155,7 @@ class UnprivilegedRunner implements LogHostRunner {
     this.inner = new LocalHostRunner(host);
   }
   private wrap(argv: string[]) {
-    return ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv];
+    return [...NOBODY, ...argv];
   }
   run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
     return this.inner.run(this.wrap(argv), opts);
@@ -169,10 +170,14 @@ describe('logs/correlate offline: bad input', function () {
   const id = 'req-11111111-2222-4333-8444-555555555555';
   let dir: string;
   let nova: string;
+  /** Whether uid 65534 can reach `dir` (a folder it can enter is found wherever the checkout and TMPDIR are). */
+  let nobodyReaches = false;
   const line = (t: string, msg: string) => `2026-11-25 ${t} 7 INFO nova.compute.manager [None ${id} - - - - - -] ${msg}\n`;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ost-logs-bad-'));
+    const reachable = isRoot() ? nobodyTempDir('ost-logs-bad-') : undefined;
+    nobodyReaches = reachable !== undefined;
+    dir = reachable ?? mkdtempSync(join(tmpdir(), 'ost-logs-bad-'));
     chmodSync(dir, 0o755);
     nova = join(dir, 'compute1', 'var', 'log', 'nova');
     mkdirSync(nova, { recursive: true });
@@ -227,7 +232,8 @@ describe('logs/correlate offline: bad input', function () {
   });
 
   it('an unreadable file is a per-file warning, the rest is still found (search as an unprivileged user)', async function () {
-    if (process.getuid?.() !== 0) this.skip(); // setpriv needs root
+    if (!isRoot()) this.skip(); // setpriv needs root
+    assert.ok(nobodyReaches, 'no folder uid 65534 can enter: none of TMPDIR, /tmp, /var/tmp, /dev/shm');
     const hosts = offlineHosts(dir).map((h) => ({ ...h, runner: new UnprivilegedRunner(h.runner.host) }));
     const r = await correlate([{ kind: 'request', value: id }], hosts);
     assert.ok(r.warnings.some((w) => w.message === 'Cannot read "/var/log/nova/nova-secret.log": permission denied.'), JSON.stringify(r.warnings));
