@@ -147,6 +147,52 @@ describe('logs/correlate offline: key expansion over this lab\'s real lines', ()
   });
 });
 
+/** A local runner whose streams start after `delayMs`: hosts then answer in a chosen order. */
+class DelayedRunner implements LogHostRunner {
+  readonly keepsStdinOpen = true;
+  private readonly inner: LocalHostRunner;
+  constructor(
+    readonly host: string,
+    private readonly delayMs: number,
+  ) {
+    this.inner = new LocalHostRunner(host);
+  }
+  run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
+    return this.inner.run(argv, opts);
+  }
+  async stream(argv: string[], opts: StreamOptions): Promise<number> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return this.inner.stream(argv, opts);
+  }
+}
+
+describe('logs/correlate offline: equal timestamps', function () {
+  this.timeout(30_000);
+  const id = 'req-11111111-2222-4333-8444-666666666666';
+  const line = (msg: string) => `2026-11-25 19:00:00.000 7 INFO nova.compute.manager [None ${id} - - - - - -] ${msg}\n`;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ost-logs-tie-'));
+    for (const h of ['compute1', 'compute2', 'controller']) {
+      mkdirSync(join(dir, h, 'var', 'log', 'nova'), { recursive: true });
+      writeFileSync(join(dir, h, 'var', 'log', 'nova', 'nova-compute.log'), line(`${h} compute a`) + line(`${h} compute b`));
+      writeFileSync(join(dir, h, 'var', 'log', 'nova', 'nova-api.log'), line(`${h} api`));
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records of several hosts and files in the same millisecond come out in one order, whichever host answers first', async () => {
+    const orders: string[][] = [];
+    for (const delays of [[0, 150, 300], [300, 150, 0], [150, 0, 300]]) {
+      const hosts = offlineHosts(dir).map((h, i) => ({ ...h, runner: new DelayedRunner(h.runner.host, delays[i]) }));
+      const r = await correlate([{ kind: 'request', value: id }], delays[0] ? hosts.reverse() : hosts);
+      orders.push(r.entries.map((e) => e.lines[0].replace(/^.*\] /, '')));
+    }
+    const expected = ['compute1 api', 'compute1 compute a', 'compute1 compute b', 'compute2 api', 'compute2 compute a', 'compute2 compute b', 'controller api', 'controller compute a', 'controller compute b'];
+    for (const o of orders) assert.deepEqual(o, expected);
+  });
+});
+
 /** Runs the same commands as an unprivileged user (like an SSH login without read access to a log), from "/". */
 class UnprivilegedRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;
