@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { TroubleshooterError, throwIfAborted } from '../errors';
+import { readRegularFile } from '../local-file';
 import { decodeConfigBytes, MAX_CONFIG_BYTES, tooLargeError } from './lint';
 import type { ConfigReader } from './option-file';
 
@@ -68,23 +69,16 @@ export class LocalConfigFileStore implements ConfigFileStore {
 
   async read(_host: string, path: string, signal?: AbortSignal): Promise<StoredFile> {
     throwIfAborted(signal, `Reading "${path}"`);
-    const real = this.real(path);
-    let st;
+    let r;
     try {
-      st = await fs.stat(real);
+      // only regular files, at most MAX_CONFIG_BYTES: /dev/zero, a FIFO or /dev/stdin are refused, not read
+      r = await readRegularFile(this.real(path), { maxBytes: MAX_CONFIG_BYTES, shownAs: path, tooLarge: (size) => tooLargeError(size, path) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, version: null };
+      if (e instanceof TroubleshooterError) throw e;
       throw fsError(e, path, 'read');
     }
-    if (st.isDirectory()) throw fsError(Object.assign(new Error('directory'), { code: 'EISDIR' }), path, 'read');
-    if (st.size > MAX_CONFIG_BYTES) throw tooLargeError(st.size, path);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(real);
-    } catch (e) {
-      throw fsError(e, path, 'read');
-    }
-    return { text: decodeConfigBytes(bytes, path), version: versionOf(bytes, st.mtimeMs), mode: st.mode & 0o7777 };
+    return { text: decodeConfigBytes(r.bytes, path), version: versionOf(r.bytes, r.stat.mtimeMs), mode: r.stat.mode & 0o7777 };
   }
 
   /** Saves the old content beside the file under a name that does not exist yet (never overwrites a backup). */
@@ -124,9 +118,12 @@ export class LocalConfigFileStore implements ConfigFileStore {
         return null;
       }
       if (expected === null) throw new TroubleshooterError('FileChanged', `The file was created by someone else since it was checked; nothing was written: "${path}".`, { subject: path });
-      const bytes = await fs.readFile(real).catch((e) => {
-        throw fsError(e, path, 'read');
-      });
+      const bytes = await readRegularFile(real, { maxBytes: MAX_CONFIG_BYTES, shownAs: path, tooLarge: (size) => tooLargeError(size, path) }).then(
+        (r) => r.bytes,
+        (e) => {
+          throw e instanceof TroubleshooterError ? e : fsError(e, path, 'read');
+        },
+      );
       if (versionOf(bytes, st.mtimeMs).sha256 !== expected.sha256) {
         throw new TroubleshooterError('FileChanged', `The file changed since it was read; nothing was written. Reload it and apply the fix again: "${path}".`, { subject: path });
       }
@@ -175,9 +172,7 @@ export function localReader(root = '/'): ConfigReader {
   return {
     async read(path) {
       try {
-        const st = await fs.stat(real(path));
-        if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
-        const bytes = await fs.readFile(real(path));
+        const { bytes } = await readRegularFile(real(path), { maxBytes: MAX_CONFIG_BYTES });
         return bytes.includes(0) ? undefined : bytes.toString('utf8');
       } catch {
         return undefined;

@@ -54,6 +54,19 @@ describe('configs: `openstack-troubleshooter lint`', () => {
     assert.match(r.err, /missing\.cnf: error: No such file/);
   });
 
+  it('refuses /dev/zero, a FIFO and a folder at once instead of reading them (exit 3, one sentence each)', async function () {
+    this.timeout(10_000);
+    const fifo = join(dir, 'my.cnf');
+    execFileSync('mkfifo', [fifo]);
+    const before = process.memoryUsage().rss;
+    const r = await lint(['/dev/zero', fifo, dir]);
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, /^\/dev\/zero: error: Not a regular file \(a character device\): "\/dev\/zero"\.$/m);
+    assert.match(r.err, /my\.cnf: error: Not a regular file \(a named pipe\): ".*my\.cnf"\.$/m);
+    assert.match(r.err, /error: This is a directory, not a file: /);
+    assert.ok(process.memoryUsage().rss - before < 256 * 1024 * 1024, 'nothing big was read');
+  });
+
   it('--fix applies the preferred fixes with a backup; my_print_defaults sees the new value', async () => {
     const f = join(dir, '50-server.cnf');
     const before = fixture('etc/mysql/mariadb.conf.d/50-server.cnf').replace('#max_connections        = 100', 'max_connections        = 151');

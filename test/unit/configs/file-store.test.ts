@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { isTroubleshooterError } from '../../../src/core/errors';
 import { applyHostPlans, planFixOnHosts, planPreview } from '../../../src/core/configs/apply-to-hosts';
 import { unifiedDiff } from '../../../src/core/configs/diff';
-import { LocalConfigFileStore } from '../../../src/core/configs/file-store';
+import { LocalConfigFileStore, localReader } from '../../../src/core/configs/file-store';
+import { readRegularFile, readRegularFileSync } from '../../../src/core/local-file';
 import { ignoredCodes, lintConfig } from '../../../src/core/configs/lint';
 import { parseSystemdTimestamp, restartFacts, restartPending, serviceStartProbe, type ConfigProbe } from '../../../src/core/configs/restart-pending';
 import { isConfigDoctorPath } from '../../../src/features/configs/paths';
@@ -78,6 +79,12 @@ describe('configs: local file store (atomic write, backup, conflicts, bad input)
     writeFileSync(huge, Buffer.alloc(6 * 1024 * 1024, 0x23));
     await rejects(store.read('local', huge), 'FileTooLarge', /6\.0 MB, more than the 5 MB/);
     await rejects(store.read('local', dir), 'InvalidInput', /directory, not a file/);
+    // devices and FIFOs are refused before a byte is read (/dev/zero never ends, a FIFO blocks forever)
+    await rejects(store.read('local', '/dev/zero'), 'InvalidInput', /^Not a regular file \(a character device\): "\/dev\/zero"\.$/);
+    const fifo = join(dir, 'libvirtd-fifo.conf');
+    execFileSync('mkfifo', [fifo]);
+    await rejects(store.read('local', fifo), 'InvalidInput', /^Not a regular file \(a named pipe\): ".*libvirtd-fifo\.conf"\.$/);
+    assert.equal(await localReader().read(fifo), undefined, 'includes that are FIFOs read as absent');
   });
 
   it('an unreadable file gives "Permission denied" (read by root without the power to override file modes)', async function () {
@@ -203,6 +210,30 @@ describe('configs: apply the same fix to several hosts', () => {
       assert.equal(readFileSync(join(roots.compute2, results[0].written[0].backupPath!), 'utf8'), fixture('etc/libvirt/libvirtd.conf'));
     } finally {
       for (const r of Object.values(roots)) rmSync(r, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('core/local-file: reads of files a user names are bounded and regular-only', () => {
+  it('reads /proc files (size 0 in stat) to their end, refuses a file past the limit, a device and a FIFO', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const status = await readRegularFile('/proc/self/status', { maxBytes: 1024 * 1024 });
+    assert.equal(status.stat.size, 0);
+    assert.match(status.bytes.toString(), /^Name:/);
+    const dir = mkdtempSync(join(tmpdir(), 'bounded-'));
+    try {
+      const f = join(dir, 'ssh_config');
+      writeFileSync(f, 'x'.repeat(2000));
+      for (const read of [readRegularFile, async (p: string, o: { maxBytes: number }) => readRegularFileSync(p, o)]) {
+        assert.equal((await read(f, { maxBytes: 2000 })).bytes.length, 2000);
+        await rejects(read(f, { maxBytes: 1999 }), 'FileTooLarge', /^The file is larger than the 0 MiB limit: ".*ssh_config"\.$/);
+        await rejects(read('/dev/zero', { maxBytes: 10 }), 'InvalidInput', /^Not a regular file \(a character device\): "\/dev\/zero"\.$/);
+        execFileSync('mkfifo', [join(dir, 'fifo')]);
+        await rejects(read(join(dir, 'fifo'), { maxBytes: 10 }), 'InvalidInput', /^Not a regular file \(a named pipe\): /);
+        rmSync(join(dir, 'fifo'));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
