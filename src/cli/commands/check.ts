@@ -80,7 +80,7 @@ async function withChecks(
   work: (api: ReturnType<typeof checkApiOf>, ctx: ReturnType<typeof gatherContext>) => Promise<CheckReport[]>,
   needsCloud = true,
 ): Promise<number> {
-  const resolver = new SshConfigResolver({ configFile: o.values['ssh-config'], env: io.env });
+  const resolver = new SshConfigResolver({ configFile: o.values['ssh-config'], configFileRequired: o.values['ssh-config'] !== undefined, env: io.env });
   const pool = new SshPool({ resolve: (a) => resolver.resolve(a), logger: io.log, passphrase: ttyPassphraseProvider(), hostKeyPrompt: ttyHostKeyPrompt() });
   const hostMap: HostMapConfig = o.values['host-template'] ? { '*': { template: o.values['host-template'] } } : {};
   const progress = (e: { host?: string; message: string }) => io.log.info(`check${e.host ? ` ${e.host}` : ''}: ${e.message}`);
