@@ -81,13 +81,13 @@ export class LocalConfigFileStore implements ConfigFileStore {
     return { text: decodeConfigBytes(r.bytes, path), version: versionOf(r.bytes, r.stat.mtimeMs), mode: r.stat.mode & 0o7777 };
   }
 
-  /** Saves the old content beside the file under a name that does not exist yet (never overwrites a backup). */
-  private async writeBackup(path: string, bytes: Buffer, mode: number): Promise<string> {
-    const base = backupName(path);
+  /** Saves the old content beside the (real) file under a name that does not exist yet (never overwrites a backup). */
+  private async writeBackup(real: string, bytes: Buffer, mode: number): Promise<string> {
+    const base = backupName(real);
     for (let n = 0; ; n++) {
       const candidate = n === 0 ? base : `${base}-${n}`;
       try {
-        await fs.writeFile(this.real(candidate), bytes, { mode, flag: 'wx' });
+        await fs.writeFile(candidate, bytes, { mode, flag: 'wx' });
         return candidate;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 100) throw e;
@@ -104,9 +104,25 @@ export class LocalConfigFileStore implements ConfigFileStore {
     }
   }
 
+  /** Where a write of `path` lands: through symlinks (Debian's my.cnf → /etc/alternatives/my.cnf → mariadb.cnf), to the file they point to. */
+  private async target(path: string): Promise<{ real: string; shown: string }> {
+    const real = this.real(path);
+    let resolved: string;
+    try {
+      if (!(await fs.lstat(real)).isSymbolicLink()) return { real, shown: path };
+      resolved = await fs.realpath(real);
+    } catch {
+      return { real, shown: path }; // missing (a drop-in to create) or a dangling link: written where named
+    }
+    const root = this.root === '/' ? '' : this.root.replace(/\/+$/, '');
+    const shown = !root ? resolved : resolved.startsWith(`${root}/`) ? resolved.slice(root.length) : resolved;
+    return { real: resolved, shown };
+  }
+
   async write(_host: string, path: string, text: string, expected: FileVersion | null, signal?: AbortSignal): Promise<WriteResult> {
     throwIfAborted(signal, `Writing "${path}"`);
-    const real = this.real(path);
+    // the file a symlink points to is replaced, the link stays a link
+    const { real, shown } = await this.target(path);
     const dir = dirname(real);
     const check = async (): Promise<{ mode: number; uid: number; gid: number; bytes: Buffer } | null> => {
       let st;
@@ -134,7 +150,9 @@ export class LocalConfigFileStore implements ConfigFileStore {
       throw fsError(e, dirname(path), 'create the directory');
     });
     const tmp = join(dir, `.${basename(real)}.${randomBytes(6).toString('hex')}.tmp`);
-    const data = Buffer.from(text, 'utf8');
+    // a UTF-8 byte order mark survives: decoding dropped it from `text`, so it is put back
+    const bom = before !== null && before.bytes[0] === 0xef && before.bytes[1] === 0xbb && before.bytes[2] === 0xbf && !text.startsWith('\uFEFF');
+    const data = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
     try {
       const fh = await fs.open(tmp, 'wx', before?.mode ?? 0o644);
       try {
@@ -152,8 +170,9 @@ export class LocalConfigFileStore implements ConfigFileStore {
         // Re-check right before replacing: the window for a lost update is the rename alone.
         const again = await check();
         if (!again) throw new TroubleshooterError('FileChanged', `The file was deleted while it was being written; nothing was written: "${path}".`, { subject: path });
-        backupPath = await this.writeBackup(path, before.bytes, before.mode);
-        if (process.getuid?.() === 0) await fs.chown(this.real(backupPath), before.uid, before.gid);
+        const backupReal = await this.writeBackup(real, before.bytes, before.mode);
+        if (process.getuid?.() === 0) await fs.chown(backupReal, before.uid, before.gid);
+        backupPath = shown + backupReal.slice(real.length);
       }
       await fs.rename(tmp, real);
       const st = await fs.stat(real);
