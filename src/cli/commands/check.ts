@@ -7,6 +7,7 @@ import { gatherMysql, mysqlReport } from '../../core/checks/mysql-limits';
 import { renderJson, renderMarkdown, renderText } from '../../core/checks/report';
 import { exitCodeOf, type CheckReport } from '../../core/checks/types';
 import { gatherVxlan, vxlanReport } from '../../core/checks/vxlan';
+import { withDeadline } from '../../core/deadline';
 import { TroubleshooterError } from '../../core/errors';
 import type { HostMapConfig } from '../../core/hosts/host-map';
 import { ttyHostKeyPrompt, ttyPassphraseProvider } from '../../core/remote/auth';
@@ -85,9 +86,12 @@ async function withChecks(
   const hostMap: HostMapConfig = o.values['host-template'] ? { '*': { template: o.values['host-template'] } } : {};
   const progress = (e: { host?: string; message: string }) => io.log.info(`check${e.host ? ` ${e.host}` : ''}: ${e.message}`);
   try {
-    const reports = needsCloud
-      ? await withCloud(io, o, (client) => work(checkApiOf(client), gatherContext(hostExecOf(pool, client.cloud.name, hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs })))
-      : await work(undefined as never, gatherContext(hostExecOf(pool, o.cloud ?? '*', hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs }));
+    const run = (signal: AbortSignal | undefined, maxCallMs?: number) =>
+      needsCloud
+        ? withCloud(io, o, (client) => work(checkApiOf(client), gatherContext(hostExecOf(pool, client.cloud.name, hostMap), { signal, logger: io.log, progress, deadlineMs })), { signal, maxCallMs })
+        : work(undefined as never, gatherContext(hostExecOf(pool, o.cloud ?? '*', hostMap), { signal, logger: io.log, progress, deadlineMs }));
+    // A given --deadline covers everything, authentication included (Keystone's 30 s call deadline is capped by it).
+    const reports = o.values.deadline ? await withDeadline(`The check (--deadline ${o.values.deadline})`, deadlineMs, io.signal, (signal) => run(signal, deadlineMs)) : await run(io.signal);
     if (o.json) io.out(reports.length === 1 ? renderJson(reports[0]) : `[${reports.map(renderJson).join(',\n')}]`);
     else if (o.flags.has('markdown')) io.out(reports.map(renderMarkdown).join('\n\n---\n\n'));
     else io.out(reports.map(renderText).join('\n\n'));
