@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -193,6 +193,27 @@ describe('logs/correlate offline: equal timestamps', function () {
   });
 });
 
+/** Runs the commands with `ulimit -v KIB` (each process's address space), as a host short of memory would. */
+class LimitedRunner implements LogHostRunner {
+  readonly keepsStdinOpen = true;
+  private readonly inner: LocalHostRunner;
+  constructor(
+    readonly host: string,
+    private readonly kib: number,
+  ) {
+    this.inner = new LocalHostRunner(host);
+  }
+  private wrap(argv: string[]) {
+    return ['sh', '-c', `ulimit -v ${this.kib} && exec "$@"`, 'sh', ...argv];
+  }
+  run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
+    return this.inner.run(this.wrap(argv), opts);
+  }
+  stream(argv: string[], opts: StreamOptions): Promise<number> {
+    return this.inner.stream(this.wrap(argv), opts);
+  }
+}
+
 /** Runs the same commands as an unprivileged user (like an SSH login without read access to a log), from "/". */
 class UnprivilegedRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;
@@ -285,6 +306,33 @@ describe('logs/correlate offline: bad input', function () {
     assert.ok(r.warnings.some((w) => w.message === 'Cannot read "/var/log/nova/nova-secret.log": permission denied.'), JSON.stringify(r.warnings));
     assert.equal(r.entries.filter((e) => e.file === '/var/log/nova/nova-compute.log').length, 2);
     assert.ok(r.hosts[0].ok);
+  });
+
+  it('a line of 100 MB does not make the host\'s grep hold it: the search stays within 160 MiB and finds the lines after it', async function () {
+    this.timeout(60_000);
+    const big = mkdtempSync(join(tmpdir(), 'ost-logs-huge-'));
+    try {
+      const d = join(big, 'compute1', 'var', 'log', 'nova');
+      mkdirSync(d, { recursive: true });
+      const fd = openSync(join(d, 'nova-compute.log'), 'w');
+      writeSync(fd, line('19:00:00.000', 'before the huge line'));
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 100; i++) writeSync(fd, chunk);
+      writeSync(fd, `\n${line('19:00:05.000', 'after the huge line')}`);
+      closeSync(fd);
+      writeFileSync(join(d, 'nova-api.log'), line('19:00:01.000', 'another file'));
+      // every process of the search gets at most 160 MiB of address space (grep needed twice the line, 200 MB, before)
+      const hosts = offlineHosts(big).map((h) => ({ ...h, runner: new LimitedRunner(h.runner.host, 160 * 1024) }));
+      const r = await correlate([{ kind: 'request', value: id }], hosts);
+      assert.deepEqual(r.entries.map((e) => `${e.file} ${e.lines[0].replace(/^.*\] /, '')}`), [
+        '/var/log/nova/nova-compute.log before the huge line',
+        '/var/log/nova/nova-api.log another file',
+        '/var/log/nova/nova-compute.log after the huge line',
+      ]);
+      assert.deepEqual(r.warnings, []);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+    }
   });
 
   it('rotated files older than the window are not searched', async () => {
