@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TroubleshooterError } from '../../core/errors';
+import { readRegularFileSync } from '../../core/local-file';
 import type { Logger } from '../../core/log';
 import { registerCommand } from '../../platform/commands';
 import type { Secrets } from '../../platform/secrets';
@@ -69,7 +69,7 @@ export function registerCloudCommands(session: CloudSession, secrets: Secrets, l
     if (how.id === 'openrc') {
       const files = await vscode.window.showOpenDialog({ title: 'openrc file', canSelectMany: false });
       if (!files?.length) return;
-      const parsed = parseOpenrc(readFileSync(files[0].fsPath, 'utf8'));
+      const parsed = parseOpenrc(readRegularFileSync(files[0].fsPath, { maxBytes: 1024 * 1024 }).bytes.toString('utf8'));
       const auth = parsed.entry.auth as Record<string, string>;
       if (!auth.auth_url) throw new TroubleshooterError('ConfigInvalid', `No OS_AUTH_URL in "${files[0].fsPath}".`, { subject: files[0].fsPath });
       entry = parsed.entry;

@@ -85,6 +85,10 @@ describe('clouds: clouds.yaml edits', () => {
     assert.equal(readCloudEntry(file, 'a'), undefined);
     assert.equal(cloudSecretKey('lab'), 'openstack.cloud.lab.password');
   });
+
+  it('a clouds.yaml setting that points at a device is refused, not read without end', () => {
+    assert.throws(() => readCloudEntry('/dev/zero', 'lab'), (e: Error) => /^Not a regular file \(a character device\): "\/dev\/zero"\.$/.test(e.message));
+  });
 });
 
 describe('clouds: stored secrets are keyed by what they authenticate', () => {
