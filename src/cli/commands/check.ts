@@ -4,6 +4,7 @@ import { gatherContext } from '../../core/checks/gather';
 import { CHECKS, checkById } from '../../core/checks/registry';
 import { renderJson, renderMarkdown, renderText } from '../../core/checks/report';
 import { exitCodeOf, type CheckReport } from '../../core/checks/types';
+import { withDeadline } from '../../core/deadline';
 import { TroubleshooterError } from '../../core/errors';
 import type { HostMapConfig } from '../../core/hosts/host-map';
 import { ttyHostKeyPrompt, ttyPassphraseProvider } from '../../core/remote/auth';
@@ -63,14 +64,17 @@ async function withChecks(
   work: (api: ReturnType<typeof checkApiOf>, ctx: ReturnType<typeof gatherContext>) => Promise<CheckReport[]>,
   needsCloud = true,
 ): Promise<number> {
-  const resolver = new SshConfigResolver({ configFile: o.values['ssh-config'], env: io.env });
+  const resolver = new SshConfigResolver({ configFile: o.values['ssh-config'], configFileRequired: o.values['ssh-config'] !== undefined, env: io.env });
   const pool = new SshPool({ resolve: (a) => resolver.resolve(a), logger: io.log, passphrase: ttyPassphraseProvider(), hostKeyPrompt: ttyHostKeyPrompt() });
   const hostMap: HostMapConfig = o.values['host-template'] ? { '*': { template: o.values['host-template'] } } : {};
   const progress = (e: { host?: string; message: string }) => io.log.info(`check${e.host ? ` ${e.host}` : ''}: ${e.message}`);
   try {
-    const reports = needsCloud
-      ? await withCloud(io, o, (client) => work(checkApiOf(client), gatherContext(hostExecOf(pool, client.cloud.name, hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs })))
-      : await work(undefined as never, gatherContext(hostExecOf(pool, o.cloud ?? '*', hostMap), { signal: io.signal, logger: io.log, progress, deadlineMs }));
+    const run = (signal: AbortSignal | undefined, maxCallMs?: number) =>
+      needsCloud
+        ? withCloud(io, o, (client) => work(checkApiOf(client), gatherContext(hostExecOf(pool, client.cloud.name, hostMap), { signal, logger: io.log, progress, deadlineMs })), { signal, maxCallMs })
+        : work(undefined as never, gatherContext(hostExecOf(pool, o.cloud ?? '*', hostMap), { signal, logger: io.log, progress, deadlineMs }));
+    // A given --deadline covers everything, authentication included (Keystone's 30 s call deadline is capped by it).
+    const reports = o.values.deadline ? await withDeadline(`The check (--deadline ${o.values.deadline})`, deadlineMs, io.signal, (signal) => run(signal, deadlineMs)) : await run(io.signal);
     if (o.json) io.out(reports.length === 1 ? renderJson(reports[0]) : `[${reports.map(renderJson).join(',\n')}]`);
     else if (o.flags.has('markdown')) io.out(reports.map(renderMarkdown).join('\n\n---\n\n'));
     else io.out(reports.map(renderText).join('\n\n'));

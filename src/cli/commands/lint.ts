@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { errorMessage, TroubleshooterError } from '../../core/errors';
 import { redact } from '../../core/log';
 import { gatherFacts, type ConfigFacts } from '../../core/configs/facts';
-import { LocalConfigFileStore, localReader } from '../../core/configs/file-store';
+import { LocalConfigFileStore, localReader, type StoredFile } from '../../core/configs/file-store';
 import { resolveFileEdit } from '../../core/configs/fixes';
 import { lintConfig, type LintResult } from '../../core/configs/lint';
 import { SEVERITY_RANK, type ConfigKind, type Finding, type HostCommand } from '../../core/configs/model';
@@ -15,11 +15,13 @@ interface Options {
   fix: boolean;
   json: boolean;
   root: string;
+  /** --root was given: fixes may write other files (drop-ins) below it. */
+  rootGiven: boolean;
   facts: ConfigFacts;
 }
 
 function parseArgs(args: string[], cwd: string): Options {
-  const o: Options = { files: [], fix: false, json: false, root: '/', facts: {} };
+  const o: Options = { files: [], fix: false, json: false, root: '/', rootGiven: false, facts: {} };
   const num = (flag: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) throw new TroubleshooterError('InvalidInput', `${flag} needs a whole number, not "${v ?? ''}".`);
     return Number(v);
@@ -28,7 +30,12 @@ function parseArgs(args: string[], cwd: string): Options {
     const a = args[i];
     if (a === '--fix') o.fix = true;
     else if (a === '--json') o.json = true;
-    else if (a === '--root') o.root = resolve(cwd, args[++i] ?? '');
+    else if (a === '--root') {
+      const v = args[++i];
+      if (!v) throw new TroubleshooterError('InvalidInput', `--root needs a folder. Usage: openstack-troubleshooter ${USAGE}`);
+      o.root = resolve(cwd, v);
+      o.rootGiven = true;
+    }
     else if (a === '--max-connections') o.facts.maxConnections = num(a, args[++i]);
     else if (a === '--service-nofile') o.facts.serviceNofile = num(a, args[++i]);
     else if (a === '--migration-scheme') o.facts.novaMigrationScheme = args[++i];
@@ -56,6 +63,8 @@ interface FileReport {
   findings: Finding[];
   fixed?: { path: string; backupPath?: string }[];
   commands?: HostCommand[];
+  /** Fixes not applied because they need a file other than the named one and --root was not given. */
+  skipped?: string[];
   error?: string;
 }
 
@@ -63,27 +72,58 @@ function position(f: Finding): string {
   return `${f.range.start.line + 1}:${f.range.start.character + 1}`;
 }
 
-/** Applies the preferred fixes that do not overlap, re-linting between rounds (fixes can depend on each other). */
-async function fixFile(store: LocalConfigFileStore, path: string, lint: (text: string) => Promise<LintResult>, report: FileReport): Promise<void> {
+/** Where `--fix` may write: the named file always; any other file a fix needs only below an explicit `--root`. */
+interface FixPlaces {
+  /** The named file as the host sees it (what fix edits address) and where it is on this machine. */
+  hostPath: string;
+  localPath: string;
+  /** Store for the other files (drop-ins), rooted at --root; undefined when --root was not given. */
+  others: LocalConfigFileStore | undefined;
+}
+
+/**
+ * Applies the preferred fixes one at a time, re-linting between rounds (fixes can depend on each other). Errors
+ * first: a misspelt option is renamed before a rule that sees it missing would add a second line. A fix that
+ * needs another file is skipped without an explicit --root and says so. What was written is reported even when a
+ * later write fails.
+ */
+async function fixFile(store: LocalConfigFileStore, places: FixPlaces, lint: (text: string) => Promise<LintResult>, report: FileReport): Promise<void> {
   const written: { path: string; backupPath?: string }[] = [];
   const commands: HostCommand[] = [];
+  const skipped: string[] = [];
+  const { hostPath, localPath, others } = places;
+  report.fixed = written;
+  report.commands = commands;
+  report.skipped = skipped;
   for (let round = 0; round < 10; round++) {
-    const cur = await store.read('local', path);
+    const cur = await store.read('local', localPath);
     if (cur.text === undefined) return;
     const result = await lint(cur.text);
+    const fixes = result.findings
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.i - b.i)
+      .flatMap(({ f }) => f.fixes.filter((x) => x.preferred && x.files.length > 0).map((x) => ({ finding: f, fix: x })));
     // The first preferred fix that still changes something (a drop-in already in place changes nothing).
     let applied = false;
-    for (const fix of result.findings.flatMap((f) => f.fixes.filter((x) => x.preferred && x.files.length > 0))) {
-      const changes: { target: string; after: string; version: typeof cur.version }[] = [];
+    for (const { finding, fix } of fixes) {
+      const elsewhere = fix.files.map((fe) => fe.path).filter((p): p is string => p !== undefined && p !== hostPath);
+      if (elsewhere.length && !others) {
+        const note = `The fix for ${finding.code} ("${fix.title}") also writes ${elsewhere.map((p) => `"${p}"`).join(', ')}: pass --root DIR (the host's root folder, "/" for this machine) to allow that; skipped.`;
+        if (!skipped.includes(note)) skipped.push(note);
+        continue;
+      }
+      const changes: { store: LocalConfigFileStore; target: string; after: string; version: StoredFile['version'] }[] = [];
       for (const fe of fix.files) {
-        const target = fe.path ?? path;
-        const file = target === path ? cur : await store.read('local', target);
+        const mine = fe.path === undefined || fe.path === hostPath;
+        const st = mine ? store : others!;
+        const target = mine ? localPath : fe.path!;
+        const file = mine ? cur : await st.read('local', target);
         const after = resolveFileEdit(fe, file.text);
-        if (after !== file.text) changes.push({ target, after, version: file.version });
+        if (after !== file.text) changes.push({ store: st, target, after, version: file.version });
       }
       if (changes.length === 0) continue;
       for (const c of changes) {
-        const r = await store.write('local', c.target, c.after, c.version);
+        const r = await c.store.write('local', c.target, c.after, c.version);
         written.push({ path: c.target, backupPath: r.backupPath });
       }
       for (const c of fix.commands ?? []) if (!commands.some((x) => x.argv.join(' ') === c.argv.join(' '))) commands.push(c);
@@ -92,8 +132,6 @@ async function fixFile(store: LocalConfigFileStore, path: string, lint: (text: s
     }
     if (!applied) break;
   }
-  report.fixed = written;
-  report.commands = commands;
 }
 
 export const lintCommand: CliCommand = {
@@ -126,9 +164,8 @@ export const lintCommand: CliCommand = {
           return lintConfig({ path: hp, text, facts });
         };
         if (opts.fix) {
-          // Fix edits address the host path; write through a store rooted where that path lives.
-          const fixStore = hp === abs ? store : hostStore;
-          await fixFile(fixStore, hp, lint, report);
+          // The named file is written where it is (through symlinks); other files only below an explicit --root.
+          await fixFile(store, { hostPath: hp, localPath: abs, others: opts.rootGiven ? hostStore : undefined }, lint, report);
         }
         const now = await store.read('local', abs, io.signal);
         const result = await lint(now.text ?? '');
@@ -144,8 +181,9 @@ export const lintCommand: CliCommand = {
       io.out(JSON.stringify(reports.map((r) => ({ ...r, findings: r.findings.map((f) => ({ ...f, fixes: f.fixes.map((x) => ({ title: x.title, preferred: x.preferred ?? false, files: x.files, commands: x.commands })) })) })), null, 2));
     } else {
       for (const r of reports) {
-        if (r.error) io.err(`${r.path}: error: ${r.error}`);
         for (const w of r.fixed ?? []) io.out(`${w.path}: fixed${w.backupPath ? ` (backup: ${w.backupPath})` : ' (created)'}`);
+        if (r.error) io.err(`${r.path}: error: ${r.error}`);
+        for (const n of r.skipped ?? []) io.err(`${r.path}: note: ${n}`);
         for (const f of r.findings) io.out(`${r.path}:${position(f)}: ${f.severity} ${f.code}: ${f.message}${f.fixes.some((x) => x.preferred) ? ' [fix available]' : ''}`);
         if (r.commands?.length) io.out(`Then run on the host:\n${r.commands.map((c) => `  ${c.sudo ? 'sudo ' : ''}${c.argv.join(' ')}`).join('\n')}`);
       }

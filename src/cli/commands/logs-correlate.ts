@@ -1,5 +1,5 @@
 import { TroubleshooterError } from '../../core/errors';
-import { parseHostClock } from '../../core/logs/clock';
+import { parseHostClock, parseOffset } from '../../core/logs/clock';
 import { correlate, type CorrelationEvent, type LogHost } from '../../core/logs/correlate';
 import { followLogs } from '../../core/logs/follow';
 import { SshCliHostRunner } from '../../core/logs/host-runner';
@@ -8,7 +8,7 @@ import { prefixWidths, renderDocument, renderEntry } from '../../core/logs/merge
 import { offlineHosts } from '../../core/logs/offline';
 import { PoolHostRunner } from '../../core/logs/pool-host-runner';
 import type { HostSources } from '../../core/logs/sources';
-import type { LogEntry } from '../../core/logs/types';
+import type { HostClock, LogEntry } from '../../core/logs/types';
 import { SshPool } from '../../core/remote/pool';
 import { SshConfigResolver } from '../../core/remote/ssh-config';
 import { planInstanceLogs, planRequestLogs, type HostMapping } from '../../core/journeys/log-plan';
@@ -35,6 +35,20 @@ interface Options {
   context?: number;
 }
 
+const MAX_CONTEXT = 10_000;
+
+/** `--tz`: a UTC offset of a real zone (-12:00 … +14:00) or an IANA zone name. */
+function parseTz(tz: string): HostClock {
+  if (/^[+-]\d{2}:?\d{2}$/.test(tz)) {
+    const off = parseOffset(tz);
+    if (off === undefined || off < -12 * 60 || off > 14 * 60) throw new TroubleshooterError('InvalidInput', `--tz is a UTC offset from -12:00 to +14:00 or a zone like Europe/Berlin, not "${tz}".`);
+    return parseHostClock(tz);
+  }
+  const clock = parseHostClock(undefined, undefined, tz);
+  if (!clock.zone) throw new TroubleshooterError('InvalidInput', `Unknown time zone "${tz}".`);
+  return clock;
+}
+
 function parseArgs(args: string[]): Options {
   const o: Options = { openssh: false, json: false, follow: false };
   const value = (i: number, name: string) => {
@@ -52,7 +66,13 @@ function parseArgs(args: string[]): Options {
       case '--since': o.since = value(i++, a); break;
       case '--tz': o.tz = value(i++, a); break;
       case '--instance-name': o.instanceName = value(i++, a); break;
-      case '--context': o.context = Number(value(i++, a)); break;
+      case '--context': {
+        const v = value(i++, a);
+        // checked here, before any host is asked: a bad number is a usage error, not a failure of every host
+        if (!/^\d{1,5}$/.test(v) || Number(v) > MAX_CONTEXT) throw new TroubleshooterError('InvalidInput', `--context is a number of lines from 0 to ${MAX_CONTEXT}, not "${v}".`);
+        o.context = Number(v);
+        break;
+      }
       case '--openssh': o.openssh = true; break;
       case '--json': o.json = true; break;
       case '--follow': o.follow = true; break;
@@ -97,9 +117,10 @@ export const logsCorrelateCommand: CliCommand = {
     const key = parseQueryKey(o.key);
     let pool: SshPool | undefined;
     let hosts: LogHost[];
+    // a named --ssh-config must exist and be readable (as `ssh -F` demands), before any host is tried
+    const resolver = o.sshConfig !== undefined ? new SshConfigResolver({ configFile: o.sshConfig, configFileRequired: true, env: io.env }) : undefined;
     if (o.dir) {
-      const clock = o.tz ? (/^[+-]\d{2}:?\d{2}$/.test(o.tz) ? parseHostClock(o.tz) : parseHostClock(undefined, undefined, o.tz)) : undefined;
-      if (o.tz && clock && !clock.zone && !/^[+-]/.test(o.tz)) throw new TroubleshooterError('InvalidInput', `Unknown time zone "${o.tz}".`);
+      const clock = o.tz ? parseTz(o.tz) : undefined;
       hosts = offlineHosts(o.dir, { clock, log: io.log });
     } else {
       if (!o.hosts?.length && o.cloud) o.hosts = await discoverHosts(o.cloud, key, o.sshConfig, io);
@@ -110,8 +131,8 @@ export const logsCorrelateCommand: CliCommand = {
       if (o.openssh) {
         hosts = o.hosts.map((h) => ({ runner: new SshCliHostRunner(h, o.sshConfig, io.log) }));
       } else {
-        const resolver = new SshConfigResolver({ configFile: o.sshConfig, env: io.env });
-        pool = new SshPool({ resolve: (a) => resolver.resolve(a), logger: io.log });
+        const r = resolver ?? new SshConfigResolver({ env: io.env });
+        pool = new SshPool({ resolve: (a) => r.resolve(a), logger: io.log });
         hosts = o.hosts.map((h) => ({ runner: new PoolHostRunner(pool!, h) }));
       }
     }
@@ -174,7 +195,7 @@ async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>,
  * by address, compute services' and network agents' hosts by name; for an instance, only the computes it ran on.
  */
 async function discoverHosts(cloud: string, key: ReturnType<typeof parseQueryKey>, sshConfig: string | undefined, io: CliIo): Promise<string[]> {
-  const resolver = new SshConfigResolver({ configFile: sshConfig, env: io.env });
+  const resolver = new SshConfigResolver({ configFile: sshConfig, configFileRequired: sshConfig !== undefined, env: io.env });
   const aliases = resolver.aliases();
   const mapping: HostMapping = {
     mapHost: (h) => h,

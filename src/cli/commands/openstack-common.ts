@@ -46,10 +46,14 @@ export function parseCommon(args: string[], valueOptions: string[] = [], flagOpt
   return o;
 }
 
-/** Connects to the chosen cloud (clouds.yaml from io.cwd / io.env) and always disposes the client. */
-export async function withCloud<T>(io: CliIo, o: CommonOptions, work: (client: OpenStackClient) => Promise<T>): Promise<T> {
+/**
+ * Connects to the chosen cloud (clouds.yaml from io.cwd / io.env) and always disposes the client. `signal` (default
+ * io.signal) also ends authentication; `maxCallMs` caps each HTTP call below clouds.yaml's api_timeout.
+ */
+export async function withCloud<T>(io: CliIo, o: CommonOptions, work: (client: OpenStackClient) => Promise<T>, opts: { signal?: AbortSignal; maxCallMs?: number } = {}): Promise<T> {
   const cloud = loadCloudConfig(o.cloud, { env: io.env, cwd: io.cwd });
-  const client = await OpenStackClient.connect(cloud, { logger: io.log, signal: io.signal });
+  const timeoutMs = opts.maxCallMs === undefined ? undefined : Math.min(opts.maxCallMs, cloud.timeoutMs ?? opts.maxCallMs);
+  const client = await OpenStackClient.connect(cloud, { logger: io.log, signal: opts.signal ?? io.signal, timeoutMs });
   try {
     return await work(client);
   } finally {

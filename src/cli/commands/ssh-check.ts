@@ -55,7 +55,7 @@ export const sshCheckCommand: CliCommand = {
     }
     let resolver: SshConfigResolver;
     try {
-      resolver = new SshConfigResolver({ configFile, env: io.env });
+      resolver = new SshConfigResolver({ configFile, configFileRequired: configFile !== undefined, env: io.env });
     } catch (e) {
       io.err(errorMessage(e));
       return 3;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { TroubleshooterError, throwIfAborted } from '../errors';
+import { readRegularFile } from '../local-file';
 import { decodeConfigBytes, MAX_CONFIG_BYTES, tooLargeError } from './lint';
 import type { ConfigReader } from './option-file';
 
@@ -68,32 +69,25 @@ export class LocalConfigFileStore implements ConfigFileStore {
 
   async read(_host: string, path: string, signal?: AbortSignal): Promise<StoredFile> {
     throwIfAborted(signal, `Reading "${path}"`);
-    const real = this.real(path);
-    let st;
+    let r;
     try {
-      st = await fs.stat(real);
+      // only regular files, at most MAX_CONFIG_BYTES: /dev/zero, a FIFO or /dev/stdin are refused, not read
+      r = await readRegularFile(this.real(path), { maxBytes: MAX_CONFIG_BYTES, shownAs: path, tooLarge: (size) => tooLargeError(size, path) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, version: null };
+      if (e instanceof TroubleshooterError) throw e;
       throw fsError(e, path, 'read');
     }
-    if (st.isDirectory()) throw fsError(Object.assign(new Error('directory'), { code: 'EISDIR' }), path, 'read');
-    if (st.size > MAX_CONFIG_BYTES) throw tooLargeError(st.size, path);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(real);
-    } catch (e) {
-      throw fsError(e, path, 'read');
-    }
-    return { text: decodeConfigBytes(bytes, path), version: versionOf(bytes, st.mtimeMs), mode: st.mode & 0o7777 };
+    return { text: decodeConfigBytes(r.bytes, path), version: versionOf(r.bytes, r.stat.mtimeMs), mode: r.stat.mode & 0o7777 };
   }
 
-  /** Saves the old content beside the file under a name that does not exist yet (never overwrites a backup). */
-  private async writeBackup(path: string, bytes: Buffer, mode: number): Promise<string> {
-    const base = backupName(path);
+  /** Saves the old content beside the (real) file under a name that does not exist yet (never overwrites a backup). */
+  private async writeBackup(real: string, bytes: Buffer, mode: number): Promise<string> {
+    const base = backupName(real);
     for (let n = 0; ; n++) {
       const candidate = n === 0 ? base : `${base}-${n}`;
       try {
-        await fs.writeFile(this.real(candidate), bytes, { mode, flag: 'wx' });
+        await fs.writeFile(candidate, bytes, { mode, flag: 'wx' });
         return candidate;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 100) throw e;
@@ -110,9 +104,25 @@ export class LocalConfigFileStore implements ConfigFileStore {
     }
   }
 
+  /** Where a write of `path` lands: through symlinks (Debian's my.cnf → /etc/alternatives/my.cnf → mariadb.cnf), to the file they point to. */
+  private async target(path: string): Promise<{ real: string; shown: string }> {
+    const real = this.real(path);
+    let resolved: string;
+    try {
+      if (!(await fs.lstat(real)).isSymbolicLink()) return { real, shown: path };
+      resolved = await fs.realpath(real);
+    } catch {
+      return { real, shown: path }; // missing (a drop-in to create) or a dangling link: written where named
+    }
+    const root = this.root === '/' ? '' : this.root.replace(/\/+$/, '');
+    const shown = !root ? resolved : resolved.startsWith(`${root}/`) ? resolved.slice(root.length) : resolved;
+    return { real: resolved, shown };
+  }
+
   async write(_host: string, path: string, text: string, expected: FileVersion | null, signal?: AbortSignal): Promise<WriteResult> {
     throwIfAborted(signal, `Writing "${path}"`);
-    const real = this.real(path);
+    // the file a symlink points to is replaced, the link stays a link
+    const { real, shown } = await this.target(path);
     const dir = dirname(real);
     const check = async (): Promise<{ mode: number; uid: number; gid: number; bytes: Buffer } | null> => {
       let st;
@@ -124,9 +134,12 @@ export class LocalConfigFileStore implements ConfigFileStore {
         return null;
       }
       if (expected === null) throw new TroubleshooterError('FileChanged', `The file was created by someone else since it was checked; nothing was written: "${path}".`, { subject: path });
-      const bytes = await fs.readFile(real).catch((e) => {
-        throw fsError(e, path, 'read');
-      });
+      const bytes = await readRegularFile(real, { maxBytes: MAX_CONFIG_BYTES, shownAs: path, tooLarge: (size) => tooLargeError(size, path) }).then(
+        (r) => r.bytes,
+        (e) => {
+          throw e instanceof TroubleshooterError ? e : fsError(e, path, 'read');
+        },
+      );
       if (versionOf(bytes, st.mtimeMs).sha256 !== expected.sha256) {
         throw new TroubleshooterError('FileChanged', `The file changed since it was read; nothing was written. Reload it and apply the fix again: "${path}".`, { subject: path });
       }
@@ -137,7 +150,9 @@ export class LocalConfigFileStore implements ConfigFileStore {
       throw fsError(e, dirname(path), 'create the directory');
     });
     const tmp = join(dir, `.${basename(real)}.${randomBytes(6).toString('hex')}.tmp`);
-    const data = Buffer.from(text, 'utf8');
+    // a UTF-8 byte order mark survives: decoding dropped it from `text`, so it is put back
+    const bom = before !== null && before.bytes[0] === 0xef && before.bytes[1] === 0xbb && before.bytes[2] === 0xbf && !text.startsWith('\uFEFF');
+    const data = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
     try {
       const fh = await fs.open(tmp, 'wx', before?.mode ?? 0o644);
       try {
@@ -155,8 +170,9 @@ export class LocalConfigFileStore implements ConfigFileStore {
         // Re-check right before replacing: the window for a lost update is the rename alone.
         const again = await check();
         if (!again) throw new TroubleshooterError('FileChanged', `The file was deleted while it was being written; nothing was written: "${path}".`, { subject: path });
-        backupPath = await this.writeBackup(path, before.bytes, before.mode);
-        if (process.getuid?.() === 0) await fs.chown(this.real(backupPath), before.uid, before.gid);
+        const backupReal = await this.writeBackup(real, before.bytes, before.mode);
+        if (process.getuid?.() === 0) await fs.chown(backupReal, before.uid, before.gid);
+        backupPath = shown + backupReal.slice(real.length);
       }
       await fs.rename(tmp, real);
       const st = await fs.stat(real);
@@ -175,9 +191,7 @@ export function localReader(root = '/'): ConfigReader {
   return {
     async read(path) {
       try {
-        const st = await fs.stat(real(path));
-        if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
-        const bytes = await fs.readFile(real(path));
+        const { bytes } = await readRegularFile(real(path), { maxBytes: MAX_CONFIG_BYTES });
         return bytes.includes(0) ? undefined : bytes.toString('utf8');
       } catch {
         return undefined;

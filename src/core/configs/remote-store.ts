@@ -45,7 +45,14 @@ export class SftpConfigFileStore implements ConfigFileStore {
       const dir = path.slice(0, path.lastIndexOf('/')) || '/';
       await this.files.mkdir(host, dir, { signal }).catch(() => undefined);
     }
-    const r = await this.files.write(host, path, Buffer.from(text, 'utf8'), {
+    // a UTF-8 byte order mark survives: decoding dropped it from `text` (one more read, only for an existing file)
+    let bom = false;
+    if (expected !== null && !text.startsWith('\uFEFF')) {
+      const cur = await this.files.read(host, path, { signal, allowBinary: true }).catch(() => undefined);
+      bom = cur !== undefined && cur.content[0] === 0xef && cur.content[1] === 0xbb && cur.content[2] === 0xbf;
+    }
+    const data = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
+    const r = await this.files.write(host, path, data, {
       signal,
       expected: expected === null ? null : { size: expected.size, mtime: Math.round(expected.mtimeMs / 1000), sha256: expected.sha256 },
     });

@@ -108,6 +108,8 @@ export function lintOptionFile(text: string, facts: ConfigFacts = {}, path = 'my
 
   const serverOpt = (o: OptionLine) => o.group !== undefined && serverReadsGroup(o.group, facts.serverVersion);
 
+  /** Canonical names that a misspelt option of this file would become with its "did you mean" fix. */
+  const suggested = new Set<string>();
   for (const o of f.options) {
     if (o.group === undefined) continue;
     const group = o.group;
@@ -144,6 +146,7 @@ export function lintOptionFile(text: string, facts: ConfigFacts = {}, path = 'my
       const c = classifyServerOption(o.name);
       if (c.status === 'unknown' && !(bothClientAndServer && CLIENT.has(o.name))) {
         const fixes: Fix[] = [];
+        if (c.suggestion) suggested.add(c.suggestion);
         if (c.suggestion) fixes.push({ title: `Change to "${inUserStyle(o.rawName, c.suggestion)}"`, preferred: true, files: [{ edits: [{ range: o.nameRange, newText: inUserStyle(o.rawName, c.suggestion) }] }] });
         fixes.push({ title: `Prefix with "loose-" (for an option of a plugin that may not be loaded)`, preferred: false, files: [{ edits: [{ range: { start: o.nameRange.start, end: o.nameRange.start }, newText: 'loose-' }] }] });
         out.push({
@@ -249,15 +252,17 @@ export function lintOptionFile(text: string, facts: ConfigFacts = {}, path = 'my
   } else if (mcAll.length === 0 && facts.optionTree) {
     // Nothing sets it anywhere: the compiled-in 151 applies. Info on this file's [mysqld] header.
     const header = f.groups.find((g) => g.name.toLowerCase() === 'mysqld');
+    const misspelt = suggested.has('max-connections');
     if (header) {
       const lines = f.lines;
       out.push({
         code: 'mysql/max-connections-default',
         severity: 'info',
-        message: `No option file sets max_connections, so MariaDB's default of 151 applies; the OpenStack installation guide sets ${OPENSTACK_MAX_CONNECTIONS} for a control plane.`,
+        message: `No option file sets max_connections, so MariaDB's default of 151 applies; the OpenStack installation guide sets ${OPENSTACK_MAX_CONNECTIONS} for a control plane.${misspelt ? ' This file has a misspelt max_connections: correct its name (its own fix) instead of adding a second line.' : ''}`,
         range: header.nameRange,
         docUrl: DOCS.openstackSqlGuide,
-        fixes: [{ title: `Add max_connections = ${OPENSTACK_MAX_CONNECTIONS} to [mysqld]`, preferred: true, files: [{ edits: [insertAfterLine(lines, header.line, [`max_connections = ${OPENSTACK_MAX_CONNECTIONS}`], documentEol(fileText(f)))] }] }],
+        // a misspelt max_connections here gets its own fix; adding a line too would leave two after both fixes
+        fixes: misspelt ? [] : [{ title: `Add max_connections = ${OPENSTACK_MAX_CONNECTIONS} to [mysqld]`, preferred: true, files: [{ edits: [insertAfterLine(lines, header.line, [`max_connections = ${OPENSTACK_MAX_CONNECTIONS}`], documentEol(fileText(f)))] }] }],
       });
     }
   }

@@ -71,7 +71,8 @@ export function localToUtcMs(clock: HostClock, y: number, mo: number, d: number,
 export function parseOffset(text: string): number | undefined {
   if (text === 'Z' || text === 'z') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(text);
-  if (!m) return undefined;
+  // hh:mm must be a time of day offset (00:00 to 23:59): "+99:99" is not one
+  if (!m || Number(m[2]) > 23 || Number(m[3]) > 59) return undefined;
   const v = Number(m[2]) * 60 + Number(m[3]);
   return m[1] === '-' ? -v : v;
 }

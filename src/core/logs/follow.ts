@@ -2,6 +2,7 @@ import { TroubleshooterError, errorMessage, isCancelled } from '../errors';
 import { nullLogger, redact, type Logger } from '../log';
 import { detectSources, type LogHost } from './correlate';
 import { EntryBuilder } from './entries';
+import { sortStable } from './merge';
 import { validateKey, type CorrelationKey } from './keys';
 import { classifyStderr, followArgv, parseSearchLine } from './search-command';
 import { candidateDirs, serviceOf, type HostSources, type LogSourceSettings } from './sources';
@@ -95,7 +96,8 @@ async function runOnce(h: LogHost, sources: HostSources, keys: CorrelationKey[],
     if (pending.length) {
       const out = pending;
       pending = [];
-      opts.onEntries(out);
+      // files' builders break in the order the files were first seen: sort, so a batch has one order
+      opts.onEntries(sortStable(out));
     }
   };
   const builderFor = (file: string) => {

@@ -1,17 +1,39 @@
 import type { LogEntry } from './types';
 
 /**
- * Merging by time. Entries carry epoch microseconds; ties keep source order (stable), as os-log-merger's
- * heapq.merge does. Each source (one file of one host) is already in file order, so a k-way merge over sources is
- * O(N log k) and streams.
+ * Merging by time. Entries carry epoch microseconds. Equal timestamps are common (two hosts logging the same
+ * millisecond, syslog's whole seconds), so the merged order is ONE total order, whatever order hosts answered in
+ * and whichever runner (ssh2 pool, OpenSSH, local) ran the search: `compareEntries` — time, then host, then file,
+ * then position in the file (byte offset, else line number). Entries equal on all of those (the same position, or
+ * follow mode's lines that carry no position) keep their source order. Each source (one file of one host) is already
+ * in file order, so a k-way merge over sources is O(N log k) and streams.
  */
 
-/** A k-way merge of sources that are each in time order. Stable: on equal `ts`, the earlier source wins. */
+/** Position of an entry in its file, when known: grep's byte offset, else the line number. */
+function position(e: LogEntry): number | undefined {
+  return e.offset ?? e.lineNo;
+}
+
+/** The one order of merged log entries: time, host, file, position in the file. 0 only when all of those are equal. */
+export function compareEntries(a: LogEntry, b: LogEntry): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.host !== b.host) return a.host < b.host ? -1 : 1;
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  const pa = position(a);
+  const pb = position(b);
+  if (pa !== undefined && pb !== undefined && pa !== pb) return pa < pb ? -1 : 1;
+  return 0;
+}
+
+/** A k-way merge of sources that are each in `compareEntries` order. On entries that compare equal, the earlier source wins. */
 export function* kWayMerge(sources: Iterable<LogEntry>[]): Generator<LogEntry> {
   const its = sources.map((s) => s[Symbol.iterator]());
   // binary heap of [entry, sourceIndex]
   const heap: [LogEntry, number][] = [];
-  const less = (a: [LogEntry, number], b: [LogEntry, number]) => a[0].ts < b[0].ts || (a[0].ts === b[0].ts && a[1] < b[1]);
+  const less = (a: [LogEntry, number], b: [LogEntry, number]) => {
+    const c = compareEntries(a[0], b[0]);
+    return c < 0 || (c === 0 && a[1] < b[1]);
+  };
   const up = (i: number) => {
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -53,11 +75,14 @@ export function* kWayMerge(sources: Iterable<LogEntry>[]): Generator<LogEntry> {
   }
 }
 
-/** Sorts one source's entries by time, stably (rotated files and journald can arrive slightly out of order). */
+/**
+ * Sorts entries into `compareEntries` order, stably (rotated files and journald can arrive slightly out of order;
+ * a batch of several files comes in whatever order its files were read).
+ */
 export function sortStable(entries: LogEntry[]): LogEntry[] {
   return entries
     .map((e, i) => [e, i] as const)
-    .sort((a, b) => a[0].ts - b[0].ts || a[1] - b[1])
+    .sort((a, b) => compareEntries(a[0], b[0]) || a[1] - b[1])
     .map(([e]) => e);
 }
 
@@ -75,16 +100,19 @@ export class MergedLog {
     return this.entries.length;
   }
 
-  /** Inserts in time order; equal timestamps keep arrival order. Returns the index where the entry landed (-1: dropped). */
+  /**
+   * Inserts in `compareEntries` order (so the view's order does not depend on which host answered first); entries
+   * that compare equal keep arrival order. Returns the index where the entry landed (-1: dropped).
+   */
   add(entry: LogEntry): number {
     let i = this.entries.length;
-    if (i > 0 && this.entries[i - 1].ts > entry.ts) {
-      // binary search for the first entry with ts > entry.ts
+    if (i > 0 && compareEntries(this.entries[i - 1], entry) > 0) {
+      // binary search for the first entry that sorts after this one
       let lo = 0;
       let hi = this.entries.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (this.entries[mid].ts <= entry.ts) lo = mid + 1;
+        if (compareEntries(this.entries[mid], entry) <= 0) lo = mid + 1;
         else hi = mid;
       }
       i = lo;

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TroubleshooterError } from '../errors';
+import { readRegularFileSync } from '../local-file';
 import type { Logger } from '../log';
 import type { LogHost } from './correlate';
 import { LocalHostRunner } from './host-runner';
@@ -34,7 +35,12 @@ function hostnameOf(root: string): string {
   for (const f of ['hostname', 'etc/hostname']) {
     const p = join(root, f);
     if (existsSync(p)) {
-      const name = readFileSync(p, 'utf8').split('\n')[0].trim();
+      let name = '';
+      try {
+        name = readRegularFileSync(p, { maxBytes: 64 * 1024 }).bytes.toString('utf8').split('\n')[0].trim();
+      } catch {
+        // not a regular file, unreadable or huge: not a host name
+      }
       if (name) return name;
     }
   }

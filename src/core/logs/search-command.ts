@@ -32,7 +32,9 @@ import { validateKey, type CorrelationKey } from './keys';
  *   Follow mode keeps `--line-buffered`: there every line must go out as it comes. A search's `cut` writes 64 KiB
  *   blocks (`stdbuf -o 64K`, when there): fewer, fuller SSH packets, half our CPU per MiB taken in.
  * - Long lines: `cut -b 1-MAX` bounds every output line on the host (MAX = 1 MiB + framing), and the local line
- *   splitter bounds it again for display. Follow mode uses `stdbuf -oL cut` when stdbuf exists (plain cut would
+ *   splitter bounds it again for display. grep itself holds a whole line (a 300 MB line took 600 MB): plain files are
+ *   searched by one grep per batch under `ulimit -v` (CAPPED_GREP), falling back to `cut | grep` only for a file
+ *   with a line too long for it; `.gz`, journald and follow streams go through `cut` before grep. Follow mode uses `stdbuf -oL cut` when stdbuf exists (plain cut would
  *   buffer a live stream), else the local splitter alone bounds memory.
  * - Rotated files: only files modified since the window start (`-newermt`); `.gz` through gzip -cd. The window start
  *   is absent for "search everything".
@@ -84,6 +86,35 @@ const DETECT_INLINE = [
   'fi',
 ];
 
+/** Virtual memory of one grep over plain files (KiB): enough for every normal log, far below a 300 MB line. */
+export const GREP_VM_KIB = 128 * 1024;
+
+/**
+ * Plain files, run as `find -exec sh -c CAPPED_GREP grep KEYS CTX MAX FILE… +`: one grep for the whole batch (as fast
+ * as before) under `ulimit -v`, so a huge line makes grep stop ("memory exhausted", which its stderr filter turns into
+ * exit 3) instead of holding the line. Only then each readable file of the batch is searched again alone, and a file
+ * whose grep still runs out of memory is searched over `cut -b 1-MAX` lines (bounded, slower). Lines found twice have
+ * the same byte offset and are dropped as duplicates; after a cut-off line, offsets count the cut bytes (still unique
+ * and in order).
+ */
+const CAPPED_GREP = [
+  'keys=$1 ctx=$2 max=$3; shift 3',
+  `g() { ( ulimit -v ${GREP_VM_KIB} 2>/dev/null; exec grep -F -b -Z -H -A "$ctx" -e "$keys" -- "$@" ); }`,
+  'capped() {',
+  '  { g "$@" 2>&1 1>&3 3>&- | { x=0; while IFS= read -r l; do if [ "$l" = "grep: memory exhausted" ]; then x=3; else printf "%s\\n" "$l" >&2; fi; done; exit $x; }; } 3>&1',
+  '}',
+  'capped "$@" && exit 0',
+  'for f; do',
+  '  [ -r "$f" ] || continue',
+  '  capped "$f" || cut -b "1-$max" -- "$f" | grep -F -b -Z -H --label="$f" -A "$ctx" -e "$keys"',
+  'done',
+  'exit 0',
+].join('\n');
+
+function shellWord(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 const SEARCH_SCRIPT = [
   'ctx=$1 max=$2 since=$3 keys=$4 journal=$5 watch=$6 detect=$7',
   'shift 7',
@@ -93,8 +124,8 @@ const SEARCH_SCRIPT = [
   ...DETECT_INLINE,
   'search() {',
   '  if [ $# -gt 0 ]; then',
-  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec grep -F -b -Z -H -A "$ctx" -e "$keys" -- {} +`,
-  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} -name '*.gz' -exec sh -c 'k=$1 c=$2; shift 2; for f; do gzip -cdq -- "$f" | grep -F -b -Z -H --label="$f" -A "$c" -e "$k"; done' gz "$keys" "$ctx" {} +`,
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} ! -name '*.gz' ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} -exec sh -c ${shellWord(CAPPED_GREP)} grep "$keys" "$ctx" "$max" {} +`,
+  `    find "$@" -type f \${since:+-newermt} \${since:+"@$since"} -name '*.gz' -exec sh -c 'k=$1 c=$2 m=$3; shift 3; for f; do gzip -cdq -- "$f" | cut -b "1-$m" | grep -F -b -Z -H --label="$f" -A "$c" -e "$k"; done' gz "$keys" "$ctx" "$max" {} +`,
   '  fi',
   '  if [ -n "$journal" ]; then',
   '    (',
@@ -102,7 +133,7 @@ const SEARCH_SCRIPT = [
   "'",
   '      set --',
   '      for u in $journal; do [ "$u" = "-" ] || set -- "$@" -u "$u"; done',
-  '      journalctl --no-pager -q -o short-iso-precise ${since:+--since} ${since:+"@$since"} "$@" 2>&1 | grep -F -b -Z -H --label=journal -A "$ctx" -e "$keys"',
+  '      journalctl --no-pager -q -o short-iso-precise ${since:+--since} ${since:+"@$since"} "$@" 2>&1 | cut -b "1-$max" | grep -F -b -Z -H --label=journal -A "$ctx" -e "$keys"',
   '    )',
   '  fi',
   '}',
@@ -120,11 +151,13 @@ const FOLLOW_SCRIPT = [
   'set -f',
   TREE,
   'bound() { if command -v stdbuf >/dev/null 2>&1; then stdbuf -oL cut -b "1-$max"; else cat; fi; }',
+  // lines are cut before grep too, so grep never holds a huge line (without stdbuf a cut would hold back live lines)
+  'pre() { if command -v stdbuf >/dev/null 2>&1; then stdbuf -oL cut -b "1-$max"; else cat; fi; }',
   `list() { find "$@" -type f \\( -name '*.log' -o -name '*_log' \\) ${EXCLUDE.map((e) => `! -name '${e}'`).join(' ')} 2>/dev/null; }`,
   // a file that appears later: its own tail from its first line (every line of it is newer than the follow), lines
   // labelled with its path and group separators naming it, since its output interleaves with the main tail's
   'follow_new() {',
-  '  tail -F -n +1 -- "$1" | grep --line-buffered -F -Z -H --label="tail:$1" --group-separator="-- $1" -A "$ctx" -e "$keys" | bound',
+  '  tail -F -n +1 -- "$1" | pre | grep --line-buffered -F -Z -H --label="tail:$1" --group-separator="-- $1" -A "$ctx" -e "$keys" | bound',
   '}',
   'rescan() {',
   '  while sleep "$rescan"; do',
@@ -144,7 +177,7 @@ const FOLLOW_SCRIPT = [
   '  for f in $known; do n=$((n + 1)); done',
   '  if [ "$n" -gt 0 ]; then',
   '    echo "FILES $n"',
-  "    tail -v -F -n 0 -- $known | grep --line-buffered -F -Z -H --label=tail -A \"$ctx\" -e \"$keys\" -e '==> ' | bound &",
+  "    tail -v -F -n 0 -- $known | pre | grep --line-buffered -F -Z -H --label=tail -A \"$ctx\" -e \"$keys\" -e '==> ' | bound &",
   '  fi',
   "  IFS=' '",
   '  if [ $# -gt 0 ] && [ "$rescan" -gt 0 ]; then',
@@ -159,7 +192,7 @@ const FOLLOW_SCRIPT = [
   "'",
   '      set --',
   '      for u in $journal; do [ "$u" = "-" ] || set -- "$@" -u "$u"; done',
-  '      journalctl --no-pager -q -f -n 0 -o short-iso-precise "$@" | grep --line-buffered -F -Z -H --label=journal -A "$ctx" -e "$keys" | bound',
+  '      journalctl --no-pager -q -f -n 0 -o short-iso-precise "$@" | pre | grep --line-buffered -F -Z -H --label=journal -A "$ctx" -e "$keys" | bound',
   '    ) &',
   '  fi',
   '  { [ -n "$journal" ] || [ "$n" -eq 0 ]; } && echo READY',

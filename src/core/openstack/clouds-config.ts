@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { TroubleshooterError } from '../errors';
+import { readRegularFileSync } from '../local-file';
 
 /**
  * clouds.yaml as openstacksdk users already have it (openstacksdk `config/loader.py`):
@@ -117,11 +118,15 @@ function configError(message: string, file: string, line?: number, key?: string)
   return new TroubleshooterError('ConfigInvalid', message, { subject: file, file, line, key });
 }
 
+/** clouds.yaml and secure.yaml are a few KiB; a bigger "file" is a mistake (a device, a log), not a config. */
+const MAX_CLOUDS_FILE_BYTES = 4 * 1024 * 1024;
+
 function parseFile(path: string): ParsedFile {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, { maxBytes: MAX_CLOUDS_FILE_BYTES }).bytes.toString('utf8');
   } catch (e) {
+    if (e instanceof TroubleshooterError) throw e;
     throw configError(`Cannot read the cloud configuration "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}.`, path);
   }
   const lines = new LineCounter();

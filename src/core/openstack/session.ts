@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { withDeadline } from '../deadline';
 import { TroubleshooterError, cancelledError, isTroubleshooterError, type ErrorCode } from '../errors';
+import { readRegularFileSync } from '../local-file';
 import { logCall, nullLogger, redact, type Logger } from '../log';
 import { isObj } from './parse';
 
@@ -245,8 +245,9 @@ export class HttpSession {
     const read = (what: string, p: string | undefined) => {
       if (!p) return undefined;
       try {
-        return readFileSync(p);
+        return readRegularFileSync(p, { maxBytes: 16 * 1024 * 1024 }).bytes;
       } catch (e) {
+        if (e instanceof TroubleshooterError) throw e;
         throw new TroubleshooterError('ConfigInvalid', `Cannot read the ${what} file "${p}": ${(e as NodeJS.ErrnoException).code ?? 'error'}.`, { file: p });
       }
     };

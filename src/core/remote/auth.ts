@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { OpenSSHAgent, utils, type ParsedKey } from 'ssh2';
 import { TroubleshooterError } from '../errors';
+import { readRegularFile } from '../local-file';
 
 /**
  * Passphrases for encrypted private keys. The extension implements it over SecretStorage (ask once, keep it
@@ -30,7 +30,12 @@ export class KeyCache {
   async load(file: string, alias: string, passphrase: PassphraseProvider | undefined,
     pause: <T>(p: () => Promise<T>) => Promise<T>): Promise<ParsedKey | undefined> {
     if (!existsSync(file)) return undefined;
-    const data = await readFile(file);
+    let data: Buffer;
+    try {
+      data = (await readRegularFile(file, { maxBytes: 1024 * 1024 })).bytes; // a key is a few KiB
+    } catch {
+      return undefined; // like OpenSSH: an unreadable identity file is skipped
+    }
     const cacheKey = `${file}\0${createHash('sha256').update(data).digest('hex')}`;
     const cached = this.keys.get(cacheKey);
     if (cached) return cached;
@@ -87,7 +92,7 @@ export async function publicKeysOf(identityFiles: string[]): Promise<Set<string>
   const out = new Set<string>();
   for (const f of identityFiles) {
     try {
-      const text = await readFile(`${f}.pub`, 'utf8');
+      const text = (await readRegularFile(`${f}.pub`, { maxBytes: 64 * 1024 })).bytes.toString('utf8');
       const b64 = text.trim().split(/\s+/)[1];
       if (b64) out.add(b64);
     } catch {

@@ -50,10 +50,21 @@ export function handshake(ctx: HandshakeContext, target: SshTarget, sock: Duplex
     let timer: NodeJS.Timeout | undefined;
     let remaining = timeoutMs;
     let armedAt = 0;
+    // how far it got, for a timeout that says where it stalled
+    let tcpConnected = false;
+    let handshaken = false;
+    /** ssh2 sets `_remoteVer` when the server's identification line ("SSH-2.0-…") has arrived; no event says so. */
+    const sawBanner = () => (client as unknown as { _remoteVer?: string })._remoteVer !== undefined;
+    const stalled = (): string => {
+      const s = Math.round(timeoutMs / 1000);
+      if (!tcpConnected) return `Connecting to "${target.alias}" did not finish within ${s} s.`;
+      if (!sawBanner()) return `"${target.alias}" accepted the connection but sent no SSH banner within ${s} s (a frozen host or something that is not sshd).`;
+      if (!handshaken) return `"${target.alias}" sent its SSH banner but stalled in the key exchange; no handshake within ${s} s.`;
+      return `Logging in to "${target.alias}" did not finish within ${s} s (the server stalled during authentication).`;
+    };
     const arm = () => {
       armedAt = Date.now();
-      timer = setTimeout(() => fail(new TroubleshooterError('Timeout',
-        `Connecting to "${target.alias}" did not finish within ${Math.round(timeoutMs / 1000)} s.`, { subject: target.alias })), remaining);
+      timer = setTimeout(() => fail(new TroubleshooterError('Timeout', stalled(), { subject: target.alias })), remaining);
     };
     const disarm = () => {
       if (timer) clearTimeout(timer);
@@ -138,6 +149,8 @@ export function handshake(ctx: HandshakeContext, target: SshTarget, sock: Duplex
         });
     };
 
+    client.once('connect', () => { tcpConnected = true; });
+    client.once('handshake', () => { handshaken = true; });
     client.once('ready', () => {
       if (settled) { client.end(); return; }
       settled = true;

@@ -1,8 +1,9 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TroubleshooterError } from '../errors';
+import { readRegularFile } from '../local-file';
 
 /**
  * known_hosts as OpenSSH reads it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): plain and hashed (`|1|salt|hash`)
@@ -133,7 +134,7 @@ async function loadFiles(files: string[]): Promise<KnownHostEntry[]> {
   for (const f of files) {
     let text: string;
     try {
-      text = await readFile(f, 'utf8');
+      text = (await readRegularFile(f, { maxBytes: 64 * 1024 * 1024 })).bytes.toString('utf8');
     } catch {
       continue;
     }
@@ -206,7 +207,7 @@ export async function appendKnownHost(file: string, name: string, key: Buffer, h
   if (fresh) await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   let prefix = '';
   if (!fresh) {
-    const cur = await readFile(file);
+    const cur = (await readRegularFile(file, { maxBytes: 64 * 1024 * 1024 })).bytes;
     if (cur.length > 0 && cur[cur.length - 1] !== 0x0a) prefix = '\n';
   }
   await appendFile(file, `${prefix}${host} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });

@@ -100,11 +100,13 @@ const SUDO_READ = [
   'p=$1; max=$2',
   '[ -e "$p" ] || { echo "ost-notfound" >&2; exit 91; }',
   '[ -d "$p" ] && { echo "ost-isdir" >&2; exit 92; }',
+  '[ -f "$p" ] || { echo "ost-notregular" >&2; exit 94; }',
   's=$(stat -L -c "%s %Y %a %u %g" -- "$p") || exit 1',
   'set -- $s',
   '[ "$1" -le "$max" ] || { echo "ost-toolarge $1" >&2; exit 93; }',
   'printf "%s\\n" "$s"',
-  'exec cat -- "$p"',
+  // never more than max + 1 bytes, whatever stat said (the file may grow meanwhile)
+  'exec head -c "$((max + 1))" -- "$p"',
 ].join('\n');
 
 const SUDO_STAT = [
@@ -220,9 +222,9 @@ export class RemoteFiles {
         file = await this.op(alias, 'read', p, opts.signal, async (sftp) => {
           const st = await call<Stats>((cb) => sftp.stat(p, cb));
           if (typeOf(st.mode) === 'directory') throw new TroubleshooterError('Unsupported', `"${p}" on "${alias}" is a folder.`, { subject: alias, path: p });
+          if (typeOf(st.mode) !== 'file') throw notRegular(alias, p);
           this.checkSize(alias, p, st.size);
-          const content = await call<Buffer>((cb) => sftp.readFile(p, cb));
-          this.checkSize(alias, p, content.length);
+          const content = await readBounded(sftp, p, this.maxReadBytes, (n) => this.checkSize(alias, p, n), () => notRegular(alias, p));
           return { content, version: { size: content.length, mtime: st.mtime, sha256: sha256(content) }, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, viaSudo: false };
         });
       } catch (e) {
@@ -271,7 +273,7 @@ export class RemoteFiles {
         if (classifySshError(e, { subject: alias }).code !== 'NotFound') throw e;
       }
       await this.checkConflict(alias, path, expected, cur && { size: cur.size, mtime: cur.mtime },
-        () => call<Buffer>((cb) => sftp.readFile(real, cb)));
+        () => readBounded(sftp, real, this.maxReadBytes, (n) => this.checkSize(alias, real, n), () => notRegular(alias, real)));
 
       const dir = posix.dirname(real);
       const tmp = posix.join(dir, `.${posix.basename(real)}.ost-${randomBytes(4).toString('hex')}.tmp`);
@@ -347,6 +349,7 @@ export class RemoteFiles {
       const size = Number(/ost-toolarge (\d+)/.exec(stderr)?.[1] ?? 0);
       return new TroubleshooterError('FileTooLarge', `"${path}" on "${alias}" is ${(size / 1048576).toFixed(1)} MiB, more than the ${Math.round(this.maxReadBytes / 1048576)} MiB limit.`, { subject: alias, path, size });
     }
+    if (code === 94) return notRegular(alias, path);
     if (code === 90) {
       const why = /ost-conflict (exists|deleted)/.exec(stderr)?.[1];
       return new TroubleshooterError('FileChanged', `"${path}" on "${alias}" changed since it was read (${why === 'exists' ? 'it exists now' : why === 'deleted' ? 'it was deleted' : 'content differs'}); reload it before saving.`, { subject: alias, path });
@@ -371,6 +374,7 @@ export class RemoteFiles {
       const nl = r.stdoutBytes.indexOf(0x0a);
       const [, mtime, mode, uid, gid] = r.stdoutBytes.subarray(0, nl).toString('utf8').split(' ');
       const content = r.stdoutBytes.subarray(nl + 1);
+      this.checkSize(alias, path, content.length);
       return { content, version: { size: content.length, mtime: Number(mtime), sha256: sha256(content) }, mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid), viaSudo: true };
     } catch (e) {
       throw this.mapSudoError(e, alias, path);
@@ -427,6 +431,34 @@ function call<T>(fn: (cb: (err: Error | undefined | null, v: T) => void) => void
       reject(e);
     }
   });
+}
+
+function notRegular(alias: string, p: string): TroubleshooterError {
+  return new TroubleshooterError('Unsupported', `Not a regular file on "${alias}" (a device, FIFO or socket is never read): "${p}".`, { subject: alias, path: p });
+}
+
+/**
+ * Reads a regular file through an open handle, at most `max` + 1 bytes whatever stat said (a device reports size 0
+ * and never ends; a file may grow while read): `tooLarge(n)` throws past `max`.
+ */
+async function readBounded(sftp: SFTPWrapper, p: string, max: number, tooLarge: (n: number) => void, notFile: () => Error): Promise<Buffer> {
+  const handle = await call<Buffer>((cb) => sftp.open(p, 'r', cb));
+  try {
+    const st = await call<Stats>((cb) => sftp.fstat(handle, cb));
+    if (typeOf(st.mode) !== 'file') throw notFile(); // replaced between stat and open
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(32 * 1024, max + 1 - total));
+      const n = await call<number>((cb) => sftp.read(handle, buf, 0, buf.length, total, cb as never));
+      if (!n) return Buffer.concat(parts, total);
+      parts.push(buf.subarray(0, n));
+      total += n;
+      if (total > max) tooLarge(total);
+    }
+  } finally {
+    await call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined);
+  }
 }
 
 async function writeAll(sftp: SFTPWrapper, handle: Buffer, data: Buffer): Promise<void> {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse as parseSshConfig } from 'ssh-config';
 import { TroubleshooterError } from '../errors';
+import { readRegularFileSync } from '../local-file';
 
 /**
  * Where and how to reach one SSH host, resolved from ~/.ssh/config the way OpenSSH does (first value wins,
@@ -42,8 +43,13 @@ export interface SshTarget {
 }
 
 export interface SshConfigOptions {
-  /** Config file (default ~/.ssh/config). A missing file is an empty config, as for OpenSSH. */
+  /**
+   * Config file (default ~/.ssh/config). A missing default file is an empty config, as for OpenSSH; a file named
+   * explicitly (`configFileRequired`, like `ssh -F FILE`) must exist.
+   */
   configFile?: string;
+  /** The file was named by the user (`--ssh-config`): missing is an error, as `ssh -F /nonexistent` refuses it. */
+  configFileRequired?: boolean;
   /** Config text instead of a file (tests). Include paths are then relative to `home`/.ssh. */
   text?: string;
   /** Home directory for `~` and `%d` (default os.homedir()). */
@@ -76,11 +82,15 @@ export class SshConfigResolver {
 
   reload(): void {
     let text = this.options.text;
-    if (text === undefined) text = existsSync(this.configFile) ? readFileSync(this.configFile, 'utf8') : '';
+    if (text === undefined) {
+      if (!existsSync(this.configFile) && !this.options.configFileRequired) text = '';
+      else text = readConfigFile(this.configFile);
+    }
     const baseDir = this.options.text === undefined ? dirname(this.configFile) : join(this.home, '.ssh');
     try {
       this.config = parseSshConfig(expandIncludes(text, baseDir, this.home, 0));
     } catch (e) {
+      if (e instanceof TroubleshooterError) throw e; // an Include that cannot be read, or a loop: already one sentence
       throw new TroubleshooterError('ConfigInvalid', `Cannot parse the SSH config "${this.configFile}".`, { subject: this.configFile }, { cause: e });
     }
   }
@@ -259,11 +269,25 @@ function expandIncludes(text: string, baseDir: string, home: string, depth: numb
       let p = raw.replace(/^"|"$/g, '');
       if (p.startsWith('~/')) p = join(home, p.slice(2));
       else if (!isAbsolute(p)) p = join(baseDir, p);
-      for (const f of globFiles(p)) parts.push(expandIncludes(readFileSync(f, 'utf8'), baseDir, home, depth + 1));
+      for (const f of globFiles(p)) parts.push(expandIncludes(readConfigFile(f), baseDir, home, depth + 1));
     }
     return parts.join('\n');
   }).join('\n');
 }
+
+/** An SSH config is a few KiB: a bounded read of a regular file, with OpenSSH's reasons in our words. */
+function readConfigFile(path: string): string {
+  try {
+    return readRegularFileSync(path, { maxBytes: MAX_SSH_CONFIG_BYTES }).bytes.toString('utf8');
+  } catch (e) {
+    if (e instanceof TroubleshooterError) throw new TroubleshooterError('ConfigInvalid', `Cannot use the SSH config file: ${e.message.replace(/^./, (c) => c.toLowerCase())}`, { subject: path }, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'error');
+    throw new TroubleshooterError('ConfigInvalid', `Cannot open the SSH config file (${why}): "${path}".`, { subject: path }, { cause: e });
+  }
+}
+
+const MAX_SSH_CONFIG_BYTES = 4 * 1024 * 1024;
 
 function globFiles(pattern: string): string[] {
   const dir = dirname(pattern);

@@ -31,8 +31,12 @@ import type { ChannelOpener, WorkerConnection } from './types';
  */
 
 const START = 'exec sh';
-const JOB = (nonce: string, commandLine: string, setsid: boolean) =>
-  `( exec ${setsid ? 'setsid ' : ''}${commandLine} ) </dev/null & p=$!; printf '${nonce} P %d\\n' "$p" >&2; wait "$p"; r=$?; printf '${nonce} E %d\\n' "$r"; printf '${nonce} E\\n' >&2\n`;
+/**
+ * A job whose output is collected (`run`): the same line as a streamed one (STREAM_JOB), watchdog included. Without
+ * it a job outlived a dropped connection: the worker sh sat in `wait` and nothing read the closed channel, so the
+ * job (in its own session) ran to its end. With it, EOF on the channel ends the job's process group.
+ */
+export const jobLine = (nonce: string, commandLine: string, setsid: boolean): string => STREAM_JOB(nonce, commandLine, setsid);
 
 /**
  * A streamed job: the worker sh keeps the channel's stdin on fd 3 only for a watchdog subshell, which blocks in `read`
@@ -288,7 +292,7 @@ export class ShellWorker {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        this.channel.write(JOB(nonce, commandLine, useSetsid));
+        this.channel.write(jobLine(nonce, commandLine, useSetsid));
       } catch (e) {
         cleanup();
         this.busy = false;

@@ -6,7 +6,7 @@ import { OpenStackClient } from '../../core/openstack/client';
 import type { Secrets } from '../../platform/secrets';
 import type { Settings } from '../../platform/settings';
 import { readCloudEntry } from './clouds-file';
-import { cloudSecretKey } from './openrc';
+import { cloudSecretKey, credentialSecretKey } from './openrc';
 
 export interface CloudSessionDeps {
   settings: Settings;
@@ -105,7 +105,8 @@ export class CloudSession implements vscode.Disposable {
       return loadCloudConfig(name, o);
     } catch (e) {
       const { key, raw, file } = this.entryWithoutSecret(name, e);
-      const secret = await this.secretFor(name, key === 'auth.password' ? 'password' : 'application credential secret');
+      const field = key === 'auth.password' ? 'password' : 'application_credential_secret';
+      const secret = await this.secretFor(name, (raw.auth ?? {}) as Record<string, unknown>, field);
       const auth = { ...(raw.auth as Record<string, unknown>), [key.slice('auth.'.length)]: secret };
       return cloudConfigFromObject(name, { ...raw, auth }, file);
     }
@@ -144,9 +145,26 @@ export class CloudSession implements vscode.Disposable {
     return { key, raw, file };
   }
 
-  private async secretFor(cloud: string, what: string): Promise<string> {
-    const stored = await this.deps.secrets.get(cloudSecretKey(cloud));
+  /**
+   * The secret of a cloud, stored by what it authenticates (credentialSecretKey: auth_url, user, domain), never by the
+   * cloud's name alone. A secret stored under the old name key is moved to the new key once, in a trusted workspace
+   * only: in an untrusted one the name may come from the workspace's own clouds.yaml with another auth_url.
+   */
+  private async secretFor(cloud: string, auth: Record<string, unknown>, field: 'password' | 'application_credential_secret'): Promise<string> {
+    const what = field === 'password' ? 'password' : 'application credential secret';
+    const key = credentialSecretKey(auth, field);
+    if (!key) throw new TroubleshooterError('ConfigInvalid', `Cloud "${cloud}" names no auth_url or user, so its ${what} cannot be looked up.`, { subject: cloud });
+    const stored = await this.deps.secrets.get(key);
     if (stored) return stored;
+    if (vscode.workspace.isTrusted) {
+      const legacy = await this.deps.secrets.get(cloudSecretKey(cloud));
+      if (legacy) {
+        await this.deps.secrets.store(key, legacy);
+        await this.deps.secrets.delete(cloudSecretKey(cloud));
+        this.deps.logger.info(`Moved the stored ${what} of cloud "${cloud}" to a key of its auth_url and user.`);
+        return legacy;
+      }
+    }
     const entered = await vscode.window.showInputBox({
       title: `Cloud "${cloud}"`,
       prompt: `The ${what} of cloud "${cloud}" (kept in VS Code's secret storage, not in clouds.yaml)`,
@@ -154,7 +172,7 @@ export class CloudSession implements vscode.Disposable {
       ignoreFocusOut: true,
     });
     if (!entered) throw new TroubleshooterError('Cancelled', `Connecting to cloud "${cloud}" was cancelled.`);
-    await this.deps.secrets.store(cloudSecretKey(cloud), entered);
+    await this.deps.secrets.store(key, entered);
     return entered;
   }
 

@@ -2,13 +2,17 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { dirname } from 'node:path';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
 import { TroubleshooterError } from '../../core/errors';
+import { readRegularFileSync } from '../../core/local-file';
+
+/** A clouds.yaml is a few KiB; the setting may point anywhere (a device, a FIFO): refused, never read unbounded. */
+const MAX_CLOUDS_BYTES = 4 * 1024 * 1024;
 
 /**
  * Edits a clouds.yaml in place, keeping comments and layout (yaml Document API), written atomically (temp + rename)
  * with the file's mode kept (new files 0600: they name users and projects). No vscode import.
  */
 function load(path: string) {
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const text = existsSync(path) ? readRegularFileSync(path, { maxBytes: MAX_CLOUDS_BYTES }).bytes.toString('utf8') : '';
   const doc = parseDocument(text || 'clouds: {}\n');
   if (doc.errors.length) throw new TroubleshooterError('ConfigInvalid', `Invalid YAML in "${path}": ${doc.errors[0].message.split('\n')[0]}`, { subject: path });
   if (!isMap(doc.contents)) (doc as { contents: unknown }).contents = new YAMLMap();

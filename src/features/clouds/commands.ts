@@ -1,15 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TroubleshooterError } from '../../core/errors';
+import { readRegularFileSync } from '../../core/local-file';
 import type { Logger } from '../../core/log';
 import { registerCommand } from '../../platform/commands';
 import type { Secrets } from '../../platform/secrets';
 import type { CloudSession } from './cloud-session';
-import { addCloudEntry, backupPathOf, removeCloudEntry, validateCloudName } from './clouds-file';
+import { addCloudEntry, backupPathOf, readCloudEntry, removeCloudEntry, validateCloudName } from './clouds-file';
 import type { CloudNode } from './clouds-view';
-import { cloudSecretKey, parseOpenrc } from './openrc';
+import { cloudSecretKey, credentialSecretKey, parseOpenrc } from './openrc';
 
 /** Cloud commands. Each takes an optional CloudNode and falls back to a picker (palette). */
 export function registerCloudCommands(session: CloudSession, secrets: Secrets, logger: Logger, refresh: () => void): vscode.Disposable {
@@ -69,7 +69,7 @@ export function registerCloudCommands(session: CloudSession, secrets: Secrets, l
     if (how.id === 'openrc') {
       const files = await vscode.window.showOpenDialog({ title: 'openrc file', canSelectMany: false });
       if (!files?.length) return;
-      const parsed = parseOpenrc(readFileSync(files[0].fsPath, 'utf8'));
+      const parsed = parseOpenrc(readRegularFileSync(files[0].fsPath, { maxBytes: 1024 * 1024 }).bytes.toString('utf8'));
       const auth = parsed.entry.auth as Record<string, string>;
       if (!auth.auth_url) throw new TroubleshooterError('ConfigInvalid', `No OS_AUTH_URL in "${files[0].fsPath}".`, { subject: files[0].fsPath });
       entry = parsed.entry;
@@ -92,7 +92,8 @@ export function registerCloudCommands(session: CloudSession, secrets: Secrets, l
     const name = await ask('Name of the cloud in clouds.yaml', { value: suggested.replace(/[^A-Za-z0-9._-]/g, '-'), validate: validateCloudName });
     const file = await chooseTargetFile();
     addCloudEntry(file, name, entry);
-    if (password) await secrets.store(cloudSecretKey(name), password);
+    const secretKey = credentialSecretKey(entry.auth as Record<string, unknown>, 'password');
+    if (password && secretKey) await secrets.store(secretKey, password);
     logger.info(`Added cloud "${name}" to "${file}".`);
     if (!session.cloudsFile() || session.cloudsFile() !== file) {
       void vscode.window.showInformationMessage(`Added cloud "${name}" to "${file}". That file is not the one in use: point "openstack.cloudsYamlPath" at it to use it.`);
@@ -110,8 +111,13 @@ export function registerCloudCommands(session: CloudSession, secrets: Secrets, l
       'Remove',
     );
     if (answer !== 'Remove') return;
+    const auth = file ? (readCloudEntry(file, name)?.auth as Record<string, unknown> | undefined) : undefined;
     const removed = file ? removeCloudEntry(file, name) : false;
-    await secrets.delete(cloudSecretKey(name));
+    for (const field of ['password', 'application_credential_secret'] as const) {
+      const key = auth && credentialSecretKey(auth, field);
+      if (key) await secrets.delete(key);
+    }
+    await secrets.delete(cloudSecretKey(name)); // a secret stored before the keys were by auth_url and user
     await session.forget(name);
     if (removed) logger.info(`Removed cloud "${name}" from "${file}" (previous file kept as "${backupPathOf(file!)}").`);
     else void vscode.window.showInformationMessage(`Cloud "${name}" is not in a clouds.yaml (it may come from OS_* variables); only its stored password was forgotten.`);

@@ -56,7 +56,48 @@ export function parseOpenrc(text: string): OpenrcCloud {
   return { entry, password: password ?? secret, promptsForPassword: prompts && password === undefined && secret === undefined };
 }
 
-/** Secret key of a cloud's password (or application-credential secret) in SecretStorage. */
+/**
+ * The SecretStorage key of a cloud's password before secrets were keyed by what they authenticate: by cloud NAME, so
+ * any clouds.yaml (a workspace's `./clouds.yaml`) naming a cloud "prod" with its own auth_url got prod's password.
+ * Read only to migrate (see credentialSecretKey), then deleted.
+ */
 export function cloudSecretKey(cloud: string): string {
   return `openstack.cloud.${cloud}.password`;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
+}
+
+/** auth_url as Keystone sees it: scheme and host lower-case, default port dropped, no trailing slash. */
+function normalizeAuthUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
+}
+
+/**
+ * The SecretStorage key of a cloud's password or application-credential secret, by what it authenticates: the
+ * Keystone auth_url, the user (id, else name) and the user's domain (id, else name) — or the application credential
+ * (id, else name and user). A clouds.yaml that reuses a cloud's name with another auth_url or user gets another key,
+ * so a stored secret only ever goes to the Keystone it was entered for. Undefined without an auth_url or a user.
+ */
+export function credentialSecretKey(auth: Record<string, unknown>, field: 'password' | 'application_credential_secret'): string | undefined {
+  const url = str(auth.auth_url);
+  if (!url) return undefined;
+  const domain = str(auth.user_domain_id) ? `id:${str(auth.user_domain_id)}` : str(auth.user_domain_name) ? `name:${str(auth.user_domain_name)}` : str(auth.domain_id) ? `id:${str(auth.domain_id)}` : str(auth.domain_name) ? `name:${str(auth.domain_name)}` : '';
+  const user = str(auth.user_id) ? `id:${str(auth.user_id)}` : str(auth.username) ? `name:${str(auth.username)}` : '';
+  let who: string;
+  if (field === 'application_credential_secret') {
+    const cred = str(auth.application_credential_id) ? `id:${str(auth.application_credential_id)}` : str(auth.application_credential_name) ? `name:${str(auth.application_credential_name)}` : '';
+    if (!cred) return undefined;
+    who = `appcred=${cred} user=${user} domain=${domain}`;
+  } else {
+    if (!user) return undefined;
+    who = `user=${user} domain=${domain}`;
+  }
+  return `openstack.credential ${field} ${normalizeAuthUrl(url)} ${who}`;
 }

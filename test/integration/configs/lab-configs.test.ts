@@ -48,6 +48,21 @@ describe('config doctor on the lab (integration)', function () {
     }
   }
 
+  it('a UTF-8 byte order mark survives a write through the SFTP store', async () => {
+    const path = `/tmp/ost-bom-${process.pid}.cnf`;
+    await sh('compute1', ['sh', '-c', 'printf "\\357\\273\\277[mysqld]\\nmax_connections = 151\\n" > "$1"', 'sh', path]);
+    try {
+      const cur = await store.read('compute1', path);
+      assert.equal(cur.text, '[mysqld]\nmax_connections = 151\n', 'read without the mark');
+      await store.write('compute1', path, cur.text!.replace('151', '4096'), cur.version);
+      const bytes = (await sh('compute1', ['od', '-An', '-c', '-N', '12', path])).value.replace(/\s+/g, ' ').trim();
+      assert.equal(bytes, '357 273 277 [ m y s q l d ] \\n', 'the mark is still the first three bytes');
+      assert.equal((await store.read('compute1', path)).text, '[mysqld]\nmax_connections = 4096\n');
+    } finally {
+      await sh('compute1', ['sh', '-c', 'rm -f "$1" "$1".bak-*', 'sh', path]);
+    }
+  });
+
   it('compute2: libvirt/tcp-disabled is found over SFTP, fixed atomically with a backup, and libvirtd then listens on 16509', async () => {
     const host = 'compute2';
     const path = '/etc/libvirt/libvirtd.conf';

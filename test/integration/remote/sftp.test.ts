@@ -94,6 +94,15 @@ describe('remote files over SFTP and sudo (integration)', function () {
         await assert.rejects(files.read('compute1', `${dir}/bin`), (e) => isTroubleshooterError(e, 'BinaryFile'));
         assert.deepEqual([...(await files.read('compute1', `${dir}/bin`, { allowBinary: true })).content], [0x61, 0, 0x62]);
       });
+
+      it('refuses /dev/zero and a FIFO at once instead of reading them (no unbounded read, no hang)', async () => {
+        await sh(`rm -f "$1/${mode}-fifo"; mkfifo "$1/${mode}-fifo"`);
+        for (const p of ['/dev/zero', `${dir}/${mode}-fifo`]) {
+          const t0 = Date.now();
+          await assert.rejects(files.read('compute1', p), (e: TroubleshooterError) => e.code === 'Unsupported' && e.message === `Not a regular file on "compute1" (a device, FIFO or socket is never read): "${p}".`);
+          assert.ok(Date.now() - t0 < 10_000, `${p} answered at once`);
+        }
+      });
     });
   }
 

@@ -1,15 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isTroubleshooterError } from '../../../src/core/errors';
 import { applyHostPlans, planFixOnHosts, planPreview } from '../../../src/core/configs/apply-to-hosts';
 import { unifiedDiff } from '../../../src/core/configs/diff';
-import { LocalConfigFileStore } from '../../../src/core/configs/file-store';
+import { LocalConfigFileStore, localReader } from '../../../src/core/configs/file-store';
+import { readRegularFile, readRegularFileSync } from '../../../src/core/local-file';
 import { ignoredCodes, lintConfig } from '../../../src/core/configs/lint';
 import { parseSystemdTimestamp, restartFacts, restartPending, serviceStartProbe, type ConfigProbe } from '../../../src/core/configs/restart-pending';
 import { isConfigDoctorPath } from '../../../src/features/configs/paths';
+import { ROOT_WITHOUT_DAC, isRoot, runsOk } from '../../support/unprivileged';
 import { DEBIAN12, fixture } from './helpers';
 
 async function rejects(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
@@ -77,27 +79,29 @@ describe('configs: local file store (atomic write, backup, conflicts, bad input)
     writeFileSync(huge, Buffer.alloc(6 * 1024 * 1024, 0x23));
     await rejects(store.read('local', huge), 'FileTooLarge', /6\.0 MB, more than the 5 MB/);
     await rejects(store.read('local', dir), 'InvalidInput', /directory, not a file/);
+    // devices and FIFOs are refused before a byte is read (/dev/zero never ends, a FIFO blocks forever)
+    await rejects(store.read('local', '/dev/zero'), 'InvalidInput', /^Not a regular file \(a character device\): "\/dev\/zero"\.$/);
+    const fifo = join(dir, 'libvirtd-fifo.conf');
+    execFileSync('mkfifo', [fifo]);
+    await rejects(store.read('local', fifo), 'InvalidInput', /^Not a regular file \(a named pipe\): ".*libvirtd-fifo\.conf"\.$/);
+    assert.equal(await localReader().read(fifo), undefined, 'includes that are FIFOs read as absent');
   });
 
-  it('an unreadable file gives "Permission denied" (read as an unprivileged user)', async function () {
+  it('an unreadable file gives "Permission denied" (read by root without the power to override file modes)', async function () {
     this.timeout(60_000);
-    // As root every file is readable, so the read runs as "nobody" in a child process; that needs root to switch
-    // users and "nobody" to reach this checkout.
+    // As root every file is readable, so the read runs in a child that is still root (it reaches this checkout
+    // wherever it sits) but has no CAP_DAC_OVERRIDE: a 0600 file of another user is then unreadable to it.
     const repo = resolve(__dirname, '..', '..', '..');
     const tsx = require.resolve('tsx/cjs');
-    if (process.getuid?.() !== 0) this.skip();
-    try {
-      execFileSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(join(repo, 'src/core/configs/file-store.ts'))}, 4); require('fs').accessSync(${JSON.stringify(tsx)}, 4)`], { uid: 65534, gid: 65534, stdio: 'ignore', cwd: '/' });
-    } catch {
-      this.skip();
-    }
+    if (!isRoot()) this.skip(); // setpriv needs root
+    const mod = JSON.stringify(join(repo, 'src/core/configs/file-store.ts'));
+    assert.ok(runsOk(ROOT_WITHOUT_DAC, [process.execPath, '-e', `require('fs').accessSync(${mod}, 4); require('fs').accessSync(${JSON.stringify(tsx)}, 4)`]), 'root without CAP_DAC_OVERRIDE reaches the checkout');
     const secret = join(dir, 'limits.conf');
     writeFileSync(secret, '* soft nofile 1024\n');
     chmodSync(secret, 0o600);
-    chmodSync(dir, 0o755);
-    const mod = JSON.stringify(join(repo, 'src/core/configs/file-store.ts'));
+    chownSync(secret, 65534, 65534);
     const script = `const { LocalConfigFileStore } = require(${mod}); new LocalConfigFileStore().read('local', ${JSON.stringify(secret)}).then(() => console.log('read'), (e) => console.log(e.code + ': ' + e.message))`;
-    const out = execFileSync(process.execPath, ['--require', tsx, '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
+    const out = execFileSync(ROOT_WITHOUT_DAC[0], [...ROOT_WITHOUT_DAC.slice(1), process.execPath, '--require', tsx, '-e', script], { encoding: 'utf8' });
     assert.equal(out.trim(), `PermissionDenied: Permission denied to read "${secret}".`);
     assert.equal(readFileSync(secret, 'utf8'), '* soft nofile 1024\n', 'nothing lost');
   });
@@ -206,6 +210,30 @@ describe('configs: apply the same fix to several hosts', () => {
       assert.equal(readFileSync(join(roots.compute2, results[0].written[0].backupPath!), 'utf8'), fixture('etc/libvirt/libvirtd.conf'));
     } finally {
       for (const r of Object.values(roots)) rmSync(r, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('core/local-file: reads of files a user names are bounded and regular-only', () => {
+  it('reads /proc files (size 0 in stat) to their end, refuses a file past the limit, a device and a FIFO', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const status = await readRegularFile('/proc/self/status', { maxBytes: 1024 * 1024 });
+    assert.equal(status.stat.size, 0);
+    assert.match(status.bytes.toString(), /^Name:/);
+    const dir = mkdtempSync(join(tmpdir(), 'bounded-'));
+    try {
+      const f = join(dir, 'ssh_config');
+      writeFileSync(f, 'x'.repeat(2000));
+      for (const read of [readRegularFile, async (p: string, o: { maxBytes: number }) => readRegularFileSync(p, o)]) {
+        assert.equal((await read(f, { maxBytes: 2000 })).bytes.length, 2000);
+        await rejects(read(f, { maxBytes: 1999 }), 'FileTooLarge', /^The file is larger than the 0 MiB limit: ".*ssh_config"\.$/);
+        await rejects(read('/dev/zero', { maxBytes: 10 }), 'InvalidInput', /^Not a regular file \(a character device\): "\/dev\/zero"\.$/);
+        execFileSync('mkfifo', [join(dir, 'fifo')]);
+        await rejects(read(join(dir, 'fifo'), { maxBytes: 10 }), 'InvalidInput', /^Not a regular file \(a named pipe\): /);
+        rmSync(join(dir, 'fifo'));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCloudNames, loadCloudConfig } from '../../../src/core/openstack/clouds-config';
 import { addCloudEntry, readCloudEntry, removeCloudEntry, validateCloudName } from '../../../src/features/clouds/clouds-file';
-import { cloudSecretKey, parseOpenrc } from '../../../src/features/clouds/openrc';
+import { cloudSecretKey, credentialSecretKey, parseOpenrc } from '../../../src/features/clouds/openrc';
 
 describe('clouds: openrc import', () => {
   it('reads the OS_* variables of a Keystone v3 openrc without running it; the password is kept apart', () => {
@@ -84,5 +84,59 @@ describe('clouds: clouds.yaml edits', () => {
     assert.equal(readFileSync(`${file}.bak`, 'utf8'), before, 'a removal that removes nothing writes no backup');
     assert.equal(readCloudEntry(file, 'a'), undefined);
     assert.equal(cloudSecretKey('lab'), 'openstack.cloud.lab.password');
+  });
+
+  it('a clouds.yaml setting that points at a device is refused, not read without end', () => {
+    assert.throws(() => readCloudEntry('/dev/zero', 'lab'), (e: Error) => /^Not a regular file \(a character device\): "\/dev\/zero"\.$/.test(e.message));
+  });
+});
+
+describe('clouds: stored secrets are keyed by what they authenticate', () => {
+  const lab = { auth_url: 'http://198.18.0.10:5000/v3', username: 'admin', user_domain_name: 'Default', project_name: 'admin' };
+
+  it('the same auth_url, user and domain give the same key, whatever the cloud is called and however the URL is written', () => {
+    const k = credentialSecretKey(lab, 'password');
+    assert.equal(k, 'openstack.credential password http://198.18.0.10:5000/v3 user=name:admin domain=name:Default');
+    assert.equal(credentialSecretKey({ ...lab, auth_url: 'HTTP://198.18.0.10:5000/v3/', project_name: 'other' }, 'password'), k, 'the project is not part of who authenticates');
+    assert.equal(credentialSecretKey({ ...lab, auth_url: 'http://198.18.0.10:80/v3' }, 'password'), credentialSecretKey({ ...lab, auth_url: 'http://198.18.0.10/v3' }, 'password'), 'default port');
+  });
+
+  it('another Keystone, user or domain (a workspace clouds.yaml reusing a cloud name) gets another key', () => {
+    const k = credentialSecretKey(lab, 'password');
+    for (const other of [
+      { ...lab, auth_url: 'https://keystone.attacker.example:5000/v3' },
+      { ...lab, auth_url: 'http://198.18.0.10:5001/v3' },
+      { ...lab, username: 'demo' },
+      { ...lab, user_domain_name: 'ldap' },
+      { ...lab, user_id: '0c3a1d5f2b4e4a7e9d8c6b5a4f3e2d1c' },
+    ]) assert.notEqual(credentialSecretKey(other, 'password'), k, JSON.stringify(other));
+    assert.notEqual(credentialSecretKey(lab, 'application_credential_secret'), k);
+  });
+
+  it('application credentials by id (or name and user); nothing to key without an auth_url or a user', () => {
+    assert.equal(credentialSecretKey({ auth_url: 'http://k:5000/v3', application_credential_id: 'abc' }, 'application_credential_secret'), 'openstack.credential application_credential_secret http://k:5000/v3 appcred=id:abc user= domain=');
+    assert.equal(credentialSecretKey({ username: 'admin' }, 'password'), undefined);
+    assert.equal(credentialSecretKey({ auth_url: 'http://k:5000/v3' }, 'password'), undefined);
+    assert.equal(credentialSecretKey({ auth_url: 'http://k:5000/v3', username: 'u' }, 'application_credential_secret'), undefined);
+    // the key before: by name only, read once to migrate in a trusted workspace
+    assert.equal(cloudSecretKey('lab'), 'openstack.cloud.lab.password');
+  });
+});
+
+describe('package.json: workspace trust', () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+    contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+  };
+  const props = manifest.contributes.configuration.properties;
+
+  it('is limited in untrusted workspaces; the restricted settings exist; the path settings are machine-scoped', () => {
+    const trust = manifest.capabilities.untrustedWorkspaces;
+    assert.equal(trust.supported, 'limited');
+    for (const k of trust.restrictedConfigurations) assert.ok(props[k], `restricted "${k}" is a contributed setting`);
+    for (const k of ['openstack.cloudsYamlPath', 'openstack.ssh.configFile', 'openstack.ssh.knownHostsFile', 'openstack.hosts.map', 'openstack.logs.sources']) {
+      assert.ok(trust.restrictedConfigurations.includes(k), `${k} is restricted`);
+      assert.equal(props[k].scope, 'machine', `${k} cannot be set by a workspace`);
+    }
   });
 });

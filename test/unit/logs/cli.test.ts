@@ -59,4 +59,28 @@ describe('cli: logs correlate', function () {
     assert.equal(missing.code, 3);
     assert.match(missing.err, /No such folder: ".*nope"\./);
   });
+
+  it('exit 2 for a bad --context or --tz, before any host is asked; exit 3 for a --ssh-config that does not exist', async () => {
+    const id = 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a';
+    for (const c of ['abc', '-1', '1e3', '99999']) {
+      const r = await cli(['logs', 'correlate', id, '--hosts', 'compute1', '--context', c]);
+      assert.equal(r.code, 2, `--context ${c}: ${r.err}`);
+      assert.equal(r.err.trim(), `Error: --context is a number of lines from 0 to 10000, not "${c}".`);
+    }
+    for (const tz of ['+99:99', '+2400', '-13:00', '+05:60']) {
+      const r = await cli(['logs', 'correlate', id, '--dir', labSample, '--tz', tz]);
+      assert.equal(r.code, 2, `--tz ${tz}: ${r.out}${r.err}`);
+      assert.equal(r.err.trim(), `Error: --tz is a UTC offset from -12:00 to +14:00 or a zone like Europe/Berlin, not "${tz}".`);
+    }
+    const zone = await cli(['logs', 'correlate', id, '--dir', labSample, '--tz', 'Mars/Olympus']);
+    assert.equal(zone.code, 2);
+    assert.equal(zone.err.trim(), 'Error: Unknown time zone "Mars/Olympus".');
+    assert.equal((await cli(['logs', 'correlate', id, '--dir', labSample, '--tz', '+05:45'])).code, 0);
+    const cfg = await cli(['logs', 'correlate', id, '--hosts', 'compute1', '--ssh-config', '/nonexistent']);
+    assert.equal(cfg.code, 3);
+    assert.equal(cfg.err.trim(), 'Error: Cannot open the SSH config file (no such file): "/nonexistent".');
+    const ssh = await cli(['ssh', 'check', 'compute1', '--ssh-config', '/nonexistent']);
+    assert.equal(ssh.code, 3);
+    assert.equal(ssh.err.trim(), 'Cannot open the SSH config file (no such file): "/nonexistent".');
+  });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +13,7 @@ import { renderDocument } from '../../../src/core/logs/merge';
 import { offlineHosts } from '../../../src/core/logs/offline';
 import { UTC_CLOCK } from '../../../src/core/logs/types';
 import { sharedFixtures } from '../../support/lab';
+import { NOBODY, isRoot, nobodyTempDir } from '../../support/unprivileged';
 
 const REQ = 'req-5f2adc28-1772-480e-a35c-c12ec08b94d7';
 const live = sharedFixtures('real-logs', 'live-migration-two-computes');
@@ -146,7 +147,74 @@ describe('logs/correlate offline: key expansion over this lab\'s real lines', ()
   });
 });
 
-/** Runs the same commands as an unprivileged user (like an SSH login without read access to a log). */
+/** A local runner whose streams start after `delayMs`: hosts then answer in a chosen order. */
+class DelayedRunner implements LogHostRunner {
+  readonly keepsStdinOpen = true;
+  private readonly inner: LocalHostRunner;
+  constructor(
+    readonly host: string,
+    private readonly delayMs: number,
+  ) {
+    this.inner = new LocalHostRunner(host);
+  }
+  run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
+    return this.inner.run(argv, opts);
+  }
+  async stream(argv: string[], opts: StreamOptions): Promise<number> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return this.inner.stream(argv, opts);
+  }
+}
+
+describe('logs/correlate offline: equal timestamps', function () {
+  this.timeout(30_000);
+  const id = 'req-11111111-2222-4333-8444-666666666666';
+  const line = (msg: string) => `2026-11-25 19:00:00.000 7 INFO nova.compute.manager [None ${id} - - - - - -] ${msg}\n`;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ost-logs-tie-'));
+    for (const h of ['compute1', 'compute2', 'controller']) {
+      mkdirSync(join(dir, h, 'var', 'log', 'nova'), { recursive: true });
+      writeFileSync(join(dir, h, 'var', 'log', 'nova', 'nova-compute.log'), line(`${h} compute a`) + line(`${h} compute b`));
+      writeFileSync(join(dir, h, 'var', 'log', 'nova', 'nova-api.log'), line(`${h} api`));
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records of several hosts and files in the same millisecond come out in one order, whichever host answers first', async () => {
+    const orders: string[][] = [];
+    for (const delays of [[0, 150, 300], [300, 150, 0], [150, 0, 300]]) {
+      const hosts = offlineHosts(dir).map((h, i) => ({ ...h, runner: new DelayedRunner(h.runner.host, delays[i]) }));
+      const r = await correlate([{ kind: 'request', value: id }], delays[0] ? hosts.reverse() : hosts);
+      orders.push(r.entries.map((e) => e.lines[0].replace(/^.*\] /, '')));
+    }
+    const expected = ['compute1 api', 'compute1 compute a', 'compute1 compute b', 'compute2 api', 'compute2 compute a', 'compute2 compute b', 'controller api', 'controller compute a', 'controller compute b'];
+    for (const o of orders) assert.deepEqual(o, expected);
+  });
+});
+
+/** Runs the commands with `ulimit -v KIB` (each process's address space), as a host short of memory would. */
+class LimitedRunner implements LogHostRunner {
+  readonly keepsStdinOpen = true;
+  private readonly inner: LocalHostRunner;
+  constructor(
+    readonly host: string,
+    private readonly kib: number,
+  ) {
+    this.inner = new LocalHostRunner(host);
+  }
+  private wrap(argv: string[]) {
+    return ['sh', '-c', `ulimit -v ${this.kib} && exec "$@"`, 'sh', ...argv];
+  }
+  run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
+    return this.inner.run(this.wrap(argv), opts);
+  }
+  stream(argv: string[], opts: StreamOptions): Promise<number> {
+    return this.inner.stream(this.wrap(argv), opts);
+  }
+}
+
+/** Runs the same commands as an unprivileged user (like an SSH login without read access to a log), from "/". */
 class UnprivilegedRunner implements LogHostRunner {
   readonly keepsStdinOpen = true;
   private readonly inner: LocalHostRunner;
@@ -154,7 +222,7 @@ class UnprivilegedRunner implements LogHostRunner {
     this.inner = new LocalHostRunner(host);
   }
   private wrap(argv: string[]) {
-    return ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv];
+    return [...NOBODY, ...argv];
   }
   run(argv: string[], opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunResult> {
     return this.inner.run(this.wrap(argv), opts);
@@ -169,10 +237,14 @@ describe('logs/correlate offline: bad input', function () {
   const id = 'req-11111111-2222-4333-8444-555555555555';
   let dir: string;
   let nova: string;
+  /** Whether uid 65534 can reach `dir` (a folder it can enter is found wherever the checkout and TMPDIR are). */
+  let nobodyReaches = false;
   const line = (t: string, msg: string) => `2026-11-25 ${t} 7 INFO nova.compute.manager [None ${id} - - - - - -] ${msg}\n`;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ost-logs-bad-'));
+    const reachable = isRoot() ? nobodyTempDir('ost-logs-bad-') : undefined;
+    nobodyReaches = reachable !== undefined;
+    dir = reachable ?? mkdtempSync(join(tmpdir(), 'ost-logs-bad-'));
     chmodSync(dir, 0o755);
     nova = join(dir, 'compute1', 'var', 'log', 'nova');
     mkdirSync(nova, { recursive: true });
@@ -227,12 +299,40 @@ describe('logs/correlate offline: bad input', function () {
   });
 
   it('an unreadable file is a per-file warning, the rest is still found (search as an unprivileged user)', async function () {
-    if (process.getuid?.() !== 0) this.skip(); // setpriv needs root
+    if (!isRoot()) this.skip(); // setpriv needs root
+    assert.ok(nobodyReaches, 'no folder uid 65534 can enter: none of TMPDIR, /tmp, /var/tmp, /dev/shm');
     const hosts = offlineHosts(dir).map((h) => ({ ...h, runner: new UnprivilegedRunner(h.runner.host) }));
     const r = await correlate([{ kind: 'request', value: id }], hosts);
     assert.ok(r.warnings.some((w) => w.message === 'Cannot read "/var/log/nova/nova-secret.log": permission denied.'), JSON.stringify(r.warnings));
     assert.equal(r.entries.filter((e) => e.file === '/var/log/nova/nova-compute.log').length, 2);
     assert.ok(r.hosts[0].ok);
+  });
+
+  it('a line of 100 MB does not make the host\'s grep hold it: the search stays within 160 MiB and finds the lines after it', async function () {
+    this.timeout(60_000);
+    const big = mkdtempSync(join(tmpdir(), 'ost-logs-huge-'));
+    try {
+      const d = join(big, 'compute1', 'var', 'log', 'nova');
+      mkdirSync(d, { recursive: true });
+      const fd = openSync(join(d, 'nova-compute.log'), 'w');
+      writeSync(fd, line('19:00:00.000', 'before the huge line'));
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 100; i++) writeSync(fd, chunk);
+      writeSync(fd, `\n${line('19:00:05.000', 'after the huge line')}`);
+      closeSync(fd);
+      writeFileSync(join(d, 'nova-api.log'), line('19:00:01.000', 'another file'));
+      // every process of the search gets at most 160 MiB of address space (grep needed twice the line, 200 MB, before)
+      const hosts = offlineHosts(big).map((h) => ({ ...h, runner: new LimitedRunner(h.runner.host, 160 * 1024) }));
+      const r = await correlate([{ kind: 'request', value: id }], hosts);
+      assert.deepEqual(r.entries.map((e) => `${e.file} ${e.lines[0].replace(/^.*\] /, '')}`), [
+        '/var/log/nova/nova-compute.log before the huge line',
+        '/var/log/nova/nova-api.log another file',
+        '/var/log/nova/nova-compute.log after the huge line',
+      ]);
+      assert.deepEqual(r.warnings, []);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+    }
   });
 
   it('rotated files older than the window are not searched', async () => {

@@ -56,11 +56,50 @@ function entry(ts: number, host: string, text: string): LogEntry {
 }
 
 describe('logs/merge: k-way merge, bounded buffer, rendering', () => {
-  it('is stable: equal timestamps keep source order', () => {
+  it('equal timestamps have one order, whatever order the sources come in: time, host, file, byte offset', () => {
     const a = [entry(1, 'a', 'a1'), entry(5, 'a', 'a5'), entry(5, 'a', 'a5b')];
     const b = [entry(0, 'b', 'b0'), entry(5, 'b', 'b5'), entry(9, 'b', 'b9')];
     assert.deepEqual([...kWayMerge([a, b])].map((e) => e.lines[0]), ['b0', 'a1', 'a5', 'a5b', 'b5', 'b9']);
-    assert.deepEqual([...kWayMerge([b, a])].map((e) => e.lines[0]), ['b0', 'a1', 'b5', 'a5', 'a5b', 'b9']);
+    assert.deepEqual([...kWayMerge([b, a])].map((e) => e.lines[0]), ['b0', 'a1', 'a5', 'a5b', 'b5', 'b9']);
+  });
+
+  // The records of the failed integration run ("the OpenSSH fallback runner finds the same lines"): two hosts, the
+  // same millisecond; plus two files of one host and two records of one file at the same time.
+  const tie = Date.parse('2026-11-25T19:33:32.141Z') * 1000;
+  const records: LogEntry[] = [
+    { ts: tie, host: 'compute2', service: 'nova-compute', file: '/var/log/nova/nova-compute.log', offset: 900, format: 'oslo', lines: ['c2 compute 900'] },
+    { ts: tie, host: 'compute1', service: 'nova-compute', file: '/var/log/nova/nova-compute.log', offset: 4096, format: 'oslo', lines: ['c1 compute 4096'] },
+    { ts: tie, host: 'compute1', service: 'nova-compute', file: '/var/log/nova/nova-compute.log', offset: 120, format: 'oslo', lines: ['c1 compute 120'] },
+    { ts: tie, host: 'compute1', service: 'libvirtd', file: '/var/log/libvirt/libvirtd.log', offset: 7, format: 'libvirt', lines: ['c1 libvirtd 7'] },
+    { ts: tie - 1, host: 'controller', service: 'nova-api', file: '/var/log/nova/nova-api.log', offset: 1, format: 'oslo', lines: ['ctl api earlier'] },
+    { ts: tie, host: 'controller', service: 'nova-conductor', file: '/var/log/nova/nova-conductor.log', lineNo: 3, format: 'oslo', lines: ['ctl conductor 3'] },
+  ];
+  const expected = ['ctl api earlier', 'c1 libvirtd 7', 'c1 compute 120', 'c1 compute 4096', 'c2 compute 900', 'ctl conductor 3'];
+  const permutations = <T>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+
+  it('equal-timestamp records of several hosts and files come out the same for every arrival order (merge, sort, view)', () => {
+    let n = 0;
+    for (const order of permutations(records)) {
+      n++;
+      // as the k-way merge of one-record sources, as one sorted batch, and inserted into the view one by one
+      assert.deepEqual([...kWayMerge(order.map((e) => [e]))].map((e) => e.lines[0]), expected, 'kWayMerge');
+      assert.deepEqual(sortStable(order).map((e) => e.lines[0]), expected, 'sortStable');
+      const m = new MergedLog();
+      for (const e of order) m.add(e);
+      assert.deepEqual(m.all().map((e) => e.lines[0]), expected, 'MergedLog');
+    }
+    assert.equal(n, 720);
+  });
+
+  it('records equal in time, host, file and position (follow mode has no position) keep their source order', () => {
+    const x = entry(5, 'h', 'first');
+    const y = entry(5, 'h', 'second');
+    assert.deepEqual(sortStable([x, y]).map((e) => e.lines[0]), ['first', 'second']);
+    assert.deepEqual([...kWayMerge([[x], [y]])].map((e) => e.lines[0]), ['first', 'second']);
+    const m = new MergedLog();
+    m.add(x);
+    m.add(y);
+    assert.deepEqual(m.all().map((e) => e.lines[0]), ['first', 'second']);
   });
 
   it('MergedLog keeps time order as entries arrive from any host and drops the oldest when full', () => {

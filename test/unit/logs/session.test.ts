@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { followLogs } from '../../../src/core/logs/follow';
 import type { LogHostRunner } from '../../../src/core/logs/host-runner';
 import { offlineHosts } from '../../../src/core/logs/offline';
 import { CorrelatedLogSession } from '../../../src/core/logs/session';
+import type { LogEntry } from '../../../src/core/logs/types';
 
 const labSample = join(__dirname, '..', '..', 'fixtures', 'logs', 'lab-sample');
 const REQ = 'req-88b18c48-17c3-43c7-b4e0-2a48f48e4d5a';
@@ -45,6 +47,36 @@ describe('logs/session: what the correlated document shows', function () {
       appendFileSync(join(dir, 'compute1', 'var', 'log', 'nova', 'nova-compute.log'), `2026-11-25 19:40:00.000 8149 INFO nova.compute.manager [None ${REQ} - - - - - -] written later\n`);
       await new Promise<void>((resolve) => s.onDidChange(() => s.render().includes('written later') && resolve()));
       assert.match(s.render().trimEnd().split('\n').at(-1)!, /^compute1 +nova-compute +\| 2026-11-25 19:40:00\.000 .* written later$/);
+      ctrl.abort();
+      await done;
+    } finally {
+      ctrl.abort();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follow hands over equal-timestamp lines of several files in one order, not in the order the files were written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-logs-follow-tie-'));
+    const nova = join(dir, 'compute1', 'var', 'log', 'nova');
+    mkdirSync(nova, { recursive: true });
+    for (const f of ['nova-api.log', 'nova-compute.log', 'nova-conductor.log']) writeFileSync(join(nova, f), '');
+    const ctrl = new AbortController();
+    const got: LogEntry[] = [];
+    let following!: () => void;
+    const started = new Promise<void>((resolve) => (following = resolve));
+    try {
+      const done = followLogs(offlineHosts(dir), [{ kind: 'request', value: REQ }], {
+        signal: ctrl.signal,
+        flushAfterMs: 1500, // one batch for the three lines below
+        rescanSeconds: 0,
+        onEntries: (entries) => got.push(...entries),
+        onEvent: (e) => e.type === 'following' && following(),
+      });
+      await started;
+      const line = (msg: string) => `2026-11-25 19:40:00.000 8149 INFO nova.compute.manager [None ${REQ} - - - - - -] ${msg}\n`;
+      for (const f of ['nova-conductor.log', 'nova-compute.log', 'nova-api.log']) appendFileSync(join(nova, f), line(f));
+      while (got.length < 3) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(got.map((e) => e.file), ['/var/log/nova/nova-api.log', '/var/log/nova/nova-compute.log', '/var/log/nova/nova-conductor.log']);
       ctrl.abort();
       await done;
     } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
 import { parseCommon, table, toJson } from '../../../src/cli/commands/openstack-common';
@@ -50,6 +51,31 @@ describe('openstack CLI common options and output', () => {
       assert.deepEqual(err, ['Error: Identity: cannot reach "127.0.0.1:9" (connection refused).']);
       assert.deepEqual(out, []);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('check --deadline covers authentication: a Keystone that accepts and never answers ends after the deadline, not 30 s', async function () {
+    this.timeout(20_000);
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => sockets.push(sock)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'cli-deadline-'));
+    try {
+      const file = join(dir, 'clouds.yaml');
+      writeFileSync(file, `clouds:\n  lab:\n    auth:\n      auth_url: http://127.0.0.1:${port}/v3\n      username: admin\n      password: Sup3rSecret\n      project_name: admin\n`);
+      const err: string[] = [];
+      const t0 = Date.now();
+      const code = await main(['check', 'vxlan', '--cloud', 'lab', '--deadline', '2'], { out: () => {}, err: (t: string) => err.push(t), log: new MemoryLogger(), env: { OS_CLIENT_CONFIG_FILE: file }, cwd: dir });
+      const took = Date.now() - t0;
+      assert.equal(code, 3, err.join('\n'));
+      assert.ok(took >= 1900 && took < 6000, `took ${took} ms`);
+      assert.match(err.join('\n'), /did not finish within 2 s/);
+      assert.ok(!err.join('\n').includes('Sup3rSecret'));
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

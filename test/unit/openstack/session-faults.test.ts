@@ -134,8 +134,8 @@ describe('openstack HTTP session faults (in-process server on 127.0.0.1)', funct
       const took = Date.now() - t0;
       assert.equal(e.code, 'Timeout');
       assert.match(e.message, /^Compute GET 127\.0\.0\.1:\d+\/servers\/detail did not finish within \d+ s\.$/);
-      // Timeouts are not retried: the user waits one deadline, not four.
-      assert.ok(took < 1500, `took ${took} ms`);
+      // Timeouts are not retried: the user waits one deadline, not four (counted, not timed: a busy machine is slow).
+      assert.equal(srv.hits(), 1, `not retried (took ${took} ms)`);
     } finally {
       await srv.close();
     }

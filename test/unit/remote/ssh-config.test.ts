@@ -159,4 +159,18 @@ Host inner
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a file the user named (--ssh-config, like ssh -F) must exist; devices and unreadable Includes are errors too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-sshcfg-'));
+    try {
+      const named = (configFile: string) => () => new SshConfigResolver({ configFile, configFileRequired: true, home: HOME, env: {}, localUser: 'op' });
+      assert.throws(named(join(dir, 'nonexistent')), (e) => isTroubleshooterError(e, 'ConfigInvalid') && e.message === `Cannot open the SSH config file (no such file): "${join(dir, 'nonexistent')}".`);
+      assert.throws(named('/dev/zero'), (e) => isTroubleshooterError(e, 'ConfigInvalid') && e.message === 'Cannot use the SSH config file: not a regular file (a character device): "/dev/zero".');
+      assert.throws(named(dir), (e) => isTroubleshooterError(e, 'ConfigInvalid') && /directory/.test(e.message));
+      writeFileSync(join(dir, 'config'), 'Include /dev/zero\nHost *\n  User ops\n');
+      assert.throws(named(join(dir, 'config')), (e) => isTroubleshooterError(e, 'ConfigInvalid') && /"\/dev\/zero"/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { EndMarkerFramer } from '../../../src/core/remote/worker';
+import { spawn } from 'node:child_process';
+import { toCommandLine } from '../../../src/core/remote/command';
+import { EndMarkerFramer, jobLine } from '../../../src/core/remote/worker';
 
 /** The stdout framing of streamed shell-worker jobs: the job's bytes pass through, the end marker is cut off. */
 describe('shell worker stream framing', () => {
@@ -29,5 +31,38 @@ describe('shell worker stream framing', () => {
     f.push(Buffer.from('x'));
     assert.deepEqual(got.slice(2), ['0123x'], 'and pass once they cannot');
     assert.equal(f.code, undefined);
+  });
+});
+
+describe('shell worker job line: a job does not outlive its channel', () => {
+  it('EOF on the worker\'s stdin (connection dropped) ends a running collected job, in its own session', async function () {
+    this.timeout(15_000);
+    // the worker is `exec sh` reading jobs from the channel; here a local sh reading a pipe
+    const worker = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const nonce = 'n0nce0123456789abcdef';
+    let err = '';
+    const pid = await new Promise<number>((resolve) => {
+      worker.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = new RegExp(`${nonce} P (\\d+)`).exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      worker.stdin.write(jobLine(nonce, toCommandLine(['sleep', '30']), true));
+    });
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(alive(), 'the job runs');
+    // the connection drops: sshd closes the channel, the worker sees EOF on stdin
+    worker.stdin.end();
+    const t0 = Date.now();
+    while (alive() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!alive(), 'the job was ended');
+    worker.kill();
   });
 });
