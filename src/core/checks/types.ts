@@ -32,7 +32,11 @@ export interface Finding {
   hosts?: string[];
 }
 
-export type CheckKind = 'live-migration' | 'mysql-limits' | 'vxlan' | 'cgroups' | 'floating-ip';
+/**
+ * A check's id: one of the registry's (src/core/checks/registry.ts), which test/unit/checks/registry.test.ts holds
+ * against package.json, so a new check does not also edit a union here.
+ */
+export type CheckKind = string;
 
 export interface CheckReport {
   kind: CheckKind;
