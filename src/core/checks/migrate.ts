@@ -1,5 +1,7 @@
 import { cancelledError, TroubleshooterError } from '../errors';
 import type { InstanceAction, InstanceActionEvent, Migration, Server, ServerMigration } from '../openstack/types';
+import type { GatherContext } from './gather';
+import { gatherMigrationLogFailure } from './migration-log';
 import type { CheckApi } from './ports';
 
 /**
@@ -33,6 +35,11 @@ export interface FailureReason {
   traceback?: string;
   /** The server's fault, if it went to ERROR. */
   fault?: string;
+  /**
+   * Where the reason was read when the instance action does not carry it: the source's nova-compute.log lines (a
+   * live migration that libvirt failed ends with every event "Success").
+   */
+  logEvidence?: { host: string; file: string; line: string }[];
 }
 
 export interface MigrationOutcome {
@@ -128,6 +135,11 @@ export interface WatchOptions {
   timeoutMs?: number;
   onProgress?: (p: MigrationProgress) => void;
   signal: AbortSignal;
+  /**
+   * Host access for the reason nova does not put in the instance action: with it, a failed live migration whose
+   * events all succeeded is explained from the source host's nova-compute.log.
+   */
+  hostLogs?: GatherContext;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -228,6 +240,17 @@ async function outcome(api: CheckApi, server: Server, o: WatchOptions, migration
       requestId: o.requestId,
       errorEvents: [],
     };
+    const source = o.fromHost ?? migration?.sourceCompute;
+    if (o.kind === 'live-migration' && o.hostLogs && source && res.failure.errorEvents.length === 0 && migration?.status !== 'cancelled') {
+      const found = await gatherMigrationLogFailure(o.hostLogs, source, server.id, o.startedAt);
+      if (found) {
+        res.failure = {
+          ...res.failure,
+          summary: `Live migration failed on "${found.host}" (nova-compute.log; nova's instance action shows no error): ${found.reason}`,
+          logEvidence: found.evidence.map((l) => ({ host: found.host, file: l.file, line: l.line })),
+        };
+      }
+    }
   }
   return res;
 }

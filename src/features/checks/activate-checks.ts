@@ -234,6 +234,8 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
         startedAt,
         fromHost: server.host,
         signal,
+        // nova's events do not carry a failure inside libvirt's migration job: read the source's nova-compute.log
+        hostLogs: gatherContext(exec, { signal, logger, deadlineMs: 30_000 }),
         onProgress: (p) => {
           const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
           if (p.percent !== undefined) last = Math.max(last, p.percent);
@@ -329,6 +331,7 @@ export function failureReport(o: MigrationOutcome): CheckReport {
     ...(o.migration ? [`migration ${o.migration.id}: ${o.migration.status} (${o.migration.sourceCompute ?? '?'} → ${o.migration.destCompute ?? '?'})`] : []),
     ...(f?.errorEvents ?? []).map((e) => `${e.event}: ${e.result}${e.host ? ` on ${e.host}` : ''} (${e.startTime ?? '?'} → ${e.finishTime ?? '?'})${e.details ? ` — ${e.details}` : ''}`),
     ...(f?.fault ? [`fault: ${f.fault}`] : []),
+    ...(f?.logEvidence ?? []).map((l) => `${l.host} ${l.file}: ${l.line}`),
   ];
   const findings = [
     finding('reason', 'Why it failed', 'fail', f?.summary ?? 'No reason recorded.', evidence, {
