@@ -107,7 +107,7 @@ def image():
     kernel = _image("lab-kernel", "raw", os.path.join(GUEST_DIR, "vmlinuz"))
     ramdisk = _image("lab-ramdisk", "raw", os.path.join(GUEST_DIR, "initrd.img"))
     return _image("lab-img", "raw", os.path.join(GUEST_DIR, "disk.raw"), kernel_id=kernel, ramdisk_id=ramdisk,
-                  os_command_line="console=ttyS0 panic=-1")
+                  os_command_line="console=ttyS0 panic=-1 oops=panic")
 
 
 def network(conn, name, cidr, gw=None, external=False, extra=None):
@@ -167,6 +167,19 @@ def delete_server(sid):
             raise
         time.sleep(1)
     raise RuntimeError(f"timeout deleting {sid}")
+
+
+def wait_guest_ready(sid, timeout=180):
+    """Until the guest's init said "lab-guest: ready" on its serial console: a TCG guest live-migrated in the middle of
+    its boot came out with a corrupted kernel (list_del corruption, then a CPU-bound spin), so nothing migrates a
+    guest that has not finished booting."""
+    end = time.time() + timeout
+    while time.time() < end:
+        out = nova(admin, "post", f"/servers/{sid}/action", json={"os-getConsoleOutput": {"length": 50}}).get("output", "")
+        if "lab-guest: ready" in out:
+            return
+        time.sleep(2)
+    raise RuntimeError(f"guest {sid} did not say 'lab-guest: ready' within {timeout}s")
 
 
 def host_of(sid):
@@ -250,7 +263,8 @@ def seed():
         ids[name] = boot(conn, name, tiny, img, net, host)
     for name, sid in ids.items():
         s = wait_server(admin, sid)
-        log(f"{name} ACTIVE on {s['OS-EXT-SRV-ATTR:host']}")
+        wait_guest_ready(sid)
+        log(f"{name} ACTIVE on {s['OS-EXT-SRV-ATTR:host']}, guest ready")
     # every project has servers on both computes (a cold migration: it works both ways)
     demo_hosts = {host_of(ids[n]) for n in ("demo-vm1", "demo-vm2", "demo-vm3")}
     if len(demo_hosts) < 2:

@@ -7,6 +7,7 @@ import { processNofileCommand, SftpConfigFileStore, sshProbeRunner } from '../..
 import { pidofProbe, restartFacts } from '../../../src/core/configs/restart-pending';
 import { textCommand } from '../../../src/core/remote/command';
 import { run } from '../../../src/core/remote/exec';
+import { connectLab, waitComputeEnabled } from '../openstack/lab-cloud';
 import { labSsh } from '../remote/lab-ssh';
 
 /**
@@ -22,7 +23,17 @@ describe('config doctor on the lab (integration)', function () {
   const store = new SftpConfigFileStore(pool);
   const sh = (host: string, argv: string[]) => run(pool, host, textCommand(argv, { timeoutMs: 120_000 }));
 
-  after(() => pool.dispose());
+  after(async () => {
+    // nova's libvirt driver disables compute2's service while libvirtd restarts ("AUTO: Connection to libvirt
+    // lost"): leave the lab as the next suite expects it, enabled and up
+    const client = await connectLab();
+    try {
+      await waitComputeEnabled(client, 'compute2');
+    } finally {
+      client.dispose();
+      pool.dispose();
+    }
+  });
 
   function port(host: string, p: number): Promise<boolean> {
     return new Promise((resolve) => {

@@ -38,6 +38,8 @@ export async function waitServer(c: OpenStackClient, id: string, done: (s: Serve
  * lost") until it reconnects: wait until the host's nova-compute is enabled and up again, as an operator would.
  */
 export async function waitComputeEnabled(c: OpenStackClient, host: string, timeoutMs = 180_000): Promise<void> {
+  // nova sees the closed connection a moment after libvirtd restarts: give it that moment before the first look
+  await sleep(3000);
   const end = Date.now() + timeoutMs;
   let last: { status?: string; state?: string; disabledReason?: string | null } | undefined;
   while (Date.now() < end) {
@@ -80,7 +82,26 @@ export async function createServer(c: OpenStackClient, name: string, host?: stri
     },
   });
   const id = (res.body as { server: { id: string } }).server.id;
-  return waitServer(c, id, (s) => s.status === 'ACTIVE', 'ACTIVE');
+  const server = await waitServer(c, id, (s) => s.status === 'ACTIVE', 'ACTIVE');
+  await waitGuestReady(c, id);
+  return server;
+}
+
+/**
+ * Until the lab guest's init said "lab-guest: ready" on its serial console (nova's console output). A TCG guest that
+ * is live-migrated in the middle of its boot can come out with a corrupted kernel, so tests migrate booted guests,
+ * as operators do.
+ */
+export async function waitGuestReady(c: OpenStackClient, id: string, timeoutMs = 180_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    const r = await c.compute.client.call('POST', `/servers/${id}/action`, { json: { 'os-getConsoleOutput': { length: 50 } } });
+    last = (r.body as { output?: string }).output ?? '';
+    if (last.includes('lab-guest: ready')) return;
+    await sleep(2000);
+  }
+  throw new Error(`The guest of ${id} did not print "lab-guest: ready" within ${timeoutMs} ms; its console ends with: ${last.slice(-300)}`);
 }
 
 /** Deletes a server and waits until it is gone (ignores "already gone"). */
