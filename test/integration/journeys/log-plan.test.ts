@@ -86,6 +86,8 @@ describe('journey: instance → correlated logs (lab)', function () {
     assert.ok(seen.has('controller nova-api'), `nova-api lines expected, got ${[...seen].join(', ')}`);
     assert.ok(seen.has(`${done.sourceCompute} nova-compute`), `source compute lines expected, got ${[...seen].join(', ')}`);
     assert.ok(seen.has(`${done.destCompute} nova-compute`), `destination compute lines expected, got ${[...seen].join(', ')}`);
+    // real guests: QEMU's own log of the domain on both hosts (/var/log/libvirt/qemu/<instance name>.log)
+    assert.ok(seen.has(`${done.sourceCompute} qemu`) && seen.has(`${done.destCompute} qemu`), `qemu lines of both hosts expected, got ${[...seen].join(', ')}`);
     for (let i = 1; i < result.entries.length; i++) assert.ok(result.entries[i - 1].ts <= result.entries[i].ts, 'merged by time');
     assert.ok(result.hosts.every((h) => h.ok), JSON.stringify(result.hosts.filter((h) => !h.ok)));
   });
