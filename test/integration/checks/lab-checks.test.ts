@@ -39,6 +39,37 @@ describe('checks on the lab (integration)', function () {
     return liveMigrationReport(facts);
   };
 
+  /**
+   * Applies the config doctor's fix for the readiness report's quick fix (and what it makes necessary) on its host,
+   * restarts libvirtd there and waits for nova to use it again; runs `body`; restores the file, removes the backups,
+   * restarts libvirtd again and waits for nova.
+   */
+  async function withFixApplied(qf: { host: string; file: string; rule: string }, body: () => Promise<void>): Promise<void> {
+    const store = new SftpConfigFileStore(pool);
+    const original = await store.read(qf.host, qf.file);
+    assert.ok(original.text !== undefined);
+    const sh = (argv: string[]) => run(pool, qf.host, textCommand(argv, { timeoutMs: 120_000 }));
+    const backups: string[] = [];
+    try {
+      for (const code of [qf.rule, 'libvirt/tls-without-certs']) {
+        const plans = await planFixOnHosts({ hosts: [qf.host], path: qf.file, code, store, facts: () => ({ libvirtModel: 'listen' as const, novaMigrationScheme: 'tcp' }) });
+        if (plans[0].status === 'clean') continue;
+        const [r] = await applyHostPlans(plans, store);
+        assert.equal(r.error, undefined);
+        backups.push(...r.written.map((w) => w.backupPath).filter((p): p is string => !!p));
+      }
+      await sh(['lab-service', 'restart', 'libvirtd']);
+      await waitComputeEnabled(client, qf.host);
+      await body();
+    } finally {
+      const cur = await store.read(qf.host, qf.file);
+      await store.write(qf.host, qf.file, original.text!, cur.version);
+      for (const b of backups) await sh(['rm', '-f', '--', b]);
+      await sh(['lab-service', 'restart', 'libvirtd']);
+      await waitComputeEnabled(client, qf.host);
+    }
+  }
+
   before(async () => {
     client = await connectLab();
   });
@@ -67,34 +98,14 @@ describe('checks on the lab (integration)', function () {
     const before = await readiness('compute1', 'compute2');
     const qf = item(before, 'transport').fix?.quickFix;
     assert.ok(qf);
-    const store = new SftpConfigFileStore(pool);
-    const original = await store.read(qf.host, qf.file);
-    assert.ok(original.text !== undefined);
-    const sh = (argv: string[]) => run(pool, qf.host, textCommand(argv, { timeoutMs: 120_000 }));
-    const given = { libvirtModel: 'listen' as const, novaMigrationScheme: 'tcp' };
-    const backups: string[] = [];
-    try {
-      for (const code of [qf.rule, 'libvirt/tls-without-certs']) {
-        const plans = await planFixOnHosts({ hosts: [qf.host], path: qf.file, code, store, facts: () => given });
-        if (plans[0].status === 'clean') continue;
-        const [r] = await applyHostPlans(plans, store);
-        assert.equal(r.error, undefined);
-        backups.push(...r.written.map((w) => w.backupPath).filter((p): p is string => !!p));
-      }
-      await sh(['lab-service', 'restart', 'libvirtd']);
+    await withFixApplied(qf, async () => {
       const after = await readiness('compute1', 'compute2');
       const t = item(after, 'transport');
       assert.equal(t.status, 'pass', renderMarkdown(after));
       assert.match(t.summary, /reaches libvirt on "compute2" at 198\.18\.0\.12:16509 \(libvirtd \(pid \d+\) with --listen\)/);
       // The restart is what applies the file: nothing is left "changed since the service started".
       assert.equal(item(after, 'config-changed').status, 'pass', item(after, 'config-changed').evidence.join('\n'));
-    } finally {
-      const cur = await store.read(qf.host, qf.file);
-      await store.write(qf.host, qf.file, original.text!, cur.version);
-      for (const b of backups) await sh(['rm', '-f', '--', b]);
-      await sh(['lab-service', 'restart', 'libvirtd']);
-      await waitComputeEnabled(client, 'compute2');
-    }
+    });
     assert.equal(item(await readiness('compute1', 'compute2'), 'transport').status, 'fail', 'restored: compute2 does not listen again');
   });
 
@@ -182,32 +193,13 @@ describe('checks on the lab (integration)', function () {
       // The config doctor's fix for the rule the readiness check names, applied on compute2, then libvirtd restarted
       const qf = item(await readiness('compute1', 'compute2'), 'transport').fix?.quickFix;
       assert.deepEqual(qf, { host: 'compute2', file: '/etc/libvirt/libvirtd.conf', rule: 'libvirt/tcp-disabled' });
-      const store = new SftpConfigFileStore(pool);
-      const original = await store.read(qf.host, qf.file);
-      const sh = (argv: string[]) => run(pool, qf.host, textCommand(argv, { timeoutMs: 120_000 }));
-      const backups: string[] = [];
-      try {
-        for (const code of [qf.rule, 'libvirt/tls-without-certs']) {
-          const plans = await planFixOnHosts({ hosts: [qf.host], path: qf.file, code, store, facts: () => ({ libvirtModel: 'listen' as const, novaMigrationScheme: 'tcp' }) });
-          if (plans[0].status === 'clean') continue;
-          const [r] = await applyHostPlans(plans, store);
-          assert.equal(r.error, undefined);
-          backups.push(...r.written.map((w) => w.backupPath).filter((p): p is string => !!p));
-        }
-        await sh(['lab-service', 'restart', 'libvirtd']);
-        await waitComputeEnabled(client, 'compute2');
+      await withFixApplied(qf, async () => {
         const again = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
         const good = await watchMigration(api, s.id, { kind: 'live-migration', requestId: again.requestId, startedAt: again.startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
         assert.equal(good.ok, true, good.failure?.summary);
         assert.equal(good.toHost, 'compute2');
         assert.equal(good.migration?.status, 'completed');
-      } finally {
-        const cur = await store.read(qf.host, qf.file);
-        await store.write(qf.host, qf.file, original.text!, cur.version);
-        for (const b of backups) await sh(['rm', '-f', '--', b]);
-        await sh(['lab-service', 'restart', 'libvirtd']);
-        await waitComputeEnabled(client, 'compute2');
-      }
+      });
     });
 
     it('a cold migration ends in VERIFY_RESIZE (needs confirmation) and confirms', async () => {
