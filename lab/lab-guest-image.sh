@@ -16,11 +16,17 @@ if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/disk.raw" ] &
 fi
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 cd "$W"
-kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-[ -n "$kpkg" ] || { echo "lab-guest-image: no linux-image-cloud-amd64 in apt's lists (run apt-get update)" >&2; exit 1; }
+kernel_pkg() { apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}'; }
 # apt-get download writes as _apt when it can: give it a folder it may write
 chmod 777 "$W"
-apt-get -q download busybox-static "$kpkg" > download.log 2>&1 || { cat download.log >&2; exit 1; }
+kpkg=$(kernel_pkg)
+if [ -z "$kpkg" ] || ! apt-get -q download busybox-static "$kpkg" > download.log 2>&1; then
+  # no lists yet, or lists older than the archive (a superseded kernel): refresh them once
+  apt-get -o DPkg::Lock::Timeout=600 update -qq > /dev/null 2>&1 || true
+  kpkg=$(kernel_pkg)
+  [ -n "$kpkg" ] || { echo "lab-guest-image: no linux-image-cloud-amd64 in apt's lists" >&2; exit 1; }
+  apt-get -q download busybox-static "$kpkg" > download.log 2>&1 || { cat download.log >&2; exit 1; }
+fi
 dpkg-deb -x busybox-static_*.deb bb
 dpkg-deb -x "${kpkg}"_*.deb k
 kver=$(ls k/lib/modules)
