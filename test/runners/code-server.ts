@@ -167,8 +167,28 @@ export async function installVsix(vsix: string, extensionsDir: string, runDir: s
   });
 }
 
+/**
+ * The extension's settings with `"scope": "machine"` (package.json): in a code-server window the workbench is remote,
+ * and VS Code applies machine-scoped settings only from the remote machine's settings (`<user-data>/Machine`), not
+ * from the user's (what "Preferences: Open Remote Settings" edits). Workspace settings never apply to them.
+ */
+function machineScopedKeys(): Set<string> {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    contributes?: { configuration?: { properties?: Record<string, { scope?: string }> } | { properties?: Record<string, { scope?: string }> }[] };
+  };
+  const conf = pkg.contributes?.configuration;
+  const blocks = Array.isArray(conf) ? conf : conf ? [conf] : [];
+  return new Set(blocks.flatMap((b) => Object.entries(b.properties ?? {}).filter(([, v]) => v.scope === 'machine').map(([k]) => k)));
+}
+
 function writeSettings(userDataDir: string, settings: Record<string, unknown>, keepExisting = false): void {
-  const dir = join(userDataDir, 'User');
+  const machine = machineScopedKeys();
+  const machineSettings = Object.fromEntries(Object.entries(settings).filter(([k]) => machine.has(k)));
+  writeSettingsFile(join(userDataDir, 'Machine'), machineSettings, keepExisting);
+  writeSettingsFile(join(userDataDir, 'User'), settings, keepExisting);
+}
+
+function writeSettingsFile(dir: string, settings: Record<string, unknown>, keepExisting: boolean): void {
   const file = join(dir, 'settings.json');
   mkdirSync(dir, { recursive: true });
   let existing: Record<string, unknown> = {};
