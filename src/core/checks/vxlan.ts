@@ -101,7 +101,8 @@ export function evaluateVxlan(f: VxlanFacts): Finding[] {
     const evidence = [...byPort].map(([port, hs]) => `${port}: ${hs.join(', ')}`);
     if (byPort.size === 1) out.unshift(finding('consistency', title, 'pass', `Every node uses UDP ${[...byPort.keys()][0]} (${known.length} nodes).`, evidence));
     else {
-      const majority = [...byPort].sort((a, b) => b[1].length - a[1].length || (a[0] === 4789 ? -1 : 1))[0][0];
+      // most nodes first; on a tie the IANA port, then the lower one (one answer whatever order the hosts came in)
+      const majority = [...byPort].sort((a, b) => b[1].length - a[1].length || (a[0] === 4789 ? -1 : b[0] === 4789 ? 1 : a[0] - b[0]))[0][0];
       const odd = known.filter((x) => x.p.effective !== majority);
       const oddLb = odd.filter((x) => /linuxbridge/.test(x.p.configuredSource ?? '') || x.h.agentType?.match(/Linux bridge/i));
       out.unshift(finding('consistency', title, 'fail', `Nodes disagree on the VXLAN UDP port: ${evidence.join('; ')}. Tunnels between them carry nothing (instances on "${odd.map((x) => x.p.host).join('", "')}" cannot reach the others over the overlay).`, evidence, {

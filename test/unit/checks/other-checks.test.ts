@@ -87,7 +87,25 @@ describe('checks: VXLAN port consistency (recorded lab facts)', () => {
     assert.match(item(r.findings, 'consistency').summary, /Every node uses UDP 4789 \(3 nodes\)/);
   });
 
-  it('warns when the agent is configured for a port its kernel device does not use yet', () => {
+  it('a tie between two ports that are not 4789 names one majority whatever order the hosts came in', () => {
+    const tie = (order: string[]) => {
+      const f = recorded<VxlanFacts>('vxlan-lab');
+      const c1 = f.hosts.find((h) => h.host === 'compute1')!;
+      assert.ok(c1.links.ok && c1.agentFiles.ok);
+      c1.links.value[0].dstport = 9999;
+      c1.agentFiles.value[0].content = c1.agentFiles.value[0].content.replace(/udp_dstport = 4789/, 'udp_dstport = 9999');
+      f.hosts = order.map((h) => f.hosts.find((x) => x.host === h)!);
+      return item(evaluateVxlan(f), 'consistency');
+    };
+    const a = tie(['compute1', 'compute2']);
+    const b = tie(['compute2', 'compute1']);
+    assert.equal(a.status, 'fail');
+    assert.deepEqual(a.hosts, b.hosts);
+    assert.equal(a.fix?.text, b.fix?.text);
+    assert.match(a.fix?.text ?? '', /^Use 8472 everywhere/);
+  });
+
+    it('warns when the agent is configured for a port its kernel device does not use yet', () => {
     const f = recorded<VxlanFacts>('vxlan-lab');
     const c2 = f.hosts.find((h) => h.host === 'compute2')!;
     assert.ok(c2.agentFiles.ok);
