@@ -23,6 +23,17 @@ describe('config doctor on the lab (integration)', function () {
   const store = new SftpConfigFileStore(pool);
   const sh = (host: string, argv: string[]) => run(pool, host, textCommand(argv, { timeoutMs: 120_000 }));
 
+  /** "systemctl restart libvirtd" on a lab host, then nova using the new libvirtd again (see waitComputeEnabled). */
+  async function restartLibvirtd(host: string): Promise<void> {
+    await sh(host, ['lab-service', 'restart', 'libvirtd']);
+    const client = await connectLab();
+    try {
+      await waitComputeEnabled(client, host);
+    } finally {
+      client.dispose();
+    }
+  }
+
   after(async () => {
     // nova's libvirt driver disables compute2's service while libvirtd restarts ("AUTO: Connection to libvirt
     // lost"): leave the lab as the next suite expects it, enabled and up
@@ -104,13 +115,13 @@ describe('config doctor on the lab (integration)', function () {
       const now = await store.read(host, path);
       assert.deepEqual(lintConfig({ path, text: now.text!, facts: await gatherFacts(storeReader(store, host), { path, text: now.text! }, given) }).findings.filter((f) => f.severity === 'error'), []);
       // "systemctl restart libvirtd" on this lab host:
-      await sh(host, ['lab-service', 'restart', 'libvirtd']);
+      await restartLibvirtd(host);
       assert.ok(await waitPort(address, 16509, true), 'libvirtd listens on 16509 after the fix and a restart');
     } finally {
       const cur = await store.read(host, path);
       const restore = await store.write(host, path, original.text!, cur.version);
       for (const b of [...written.map((w) => w.backupPath), restore.backupPath]) if (b) await sh(host, ['rm', '-f', '--', b]);
-      await sh(host, ['lab-service', 'restart', 'libvirtd']);
+      await restartLibvirtd(host);
     }
     assert.ok(await waitPort(address, 16509, false), 'restored: compute2 is back to not listening');
   });
@@ -129,7 +140,7 @@ describe('config doctor on the lab (integration)', function () {
       assert.equal(f.length, 1);
       assert.match(f[0].message, /^Changed but not yet applied: this file was modified after libvirtd started/);
       await new Promise((r) => setTimeout(r, 1100));
-      await sh(host, ['lab-service', 'restart', 'libvirtd']);
+      await restartLibvirtd(host);
       const landed = await restartFacts(probe, 'libvirtd', path);
       assert.deepEqual(lintConfig({ path, text: cur.text!, facts: { ...landed, novaMigrationScheme: 'ssh' } }).findings.filter((x) => x.code === 'config/restart-pending'), [], 'after the restart it has landed');
     } finally {

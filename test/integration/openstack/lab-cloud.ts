@@ -2,7 +2,7 @@ import { isTroubleshooterError } from '../../../src/core/errors';
 import { MemoryLogger } from '../../../src/core/log';
 import { OpenStackClient } from '../../../src/core/openstack/client';
 import { loadCloudConfig, type CloudConfig } from '../../../src/core/openstack/clouds-config';
-import type { Server } from '../../../src/core/openstack/types';
+import type { ComputeService, Server } from '../../../src/core/openstack/types';
 import { ensureLab } from '../../support/lab';
 
 /** Shared helpers of the OpenStack integration tests: the lab's clouds and servers made (and removed) by the tests. */
@@ -35,16 +35,25 @@ export async function waitServer(c: OpenStackClient, id: string, done: (s: Serve
 
 /**
  * After a restart of libvirtd on a compute, nova's libvirt driver disables its service ("AUTO: Connection to libvirt
- * lost") until it reconnects: wait until the host's nova-compute is enabled and up again, as an operator would.
+ * lost") until it reconnects: wait until the host's nova-compute is enabled and up again, as an operator would. Nova
+ * re-enables the service only at the moment it reconnects; when the database is away at that moment (another test
+ * restarting MariaDB) it logs "Cannot update service status" and the service stays disabled for good. After 60 s
+ * with libvirt back, this does what the operator does then: enable it.
  */
 export async function waitComputeEnabled(c: OpenStackClient, host: string, timeoutMs = 180_000): Promise<void> {
   // nova sees the closed connection a moment after libvirtd restarts: give it that moment before the first look
   await sleep(3000);
-  const end = Date.now() + timeoutMs;
-  let last: { status?: string; state?: string; disabledReason?: string | null } | undefined;
+  const start = Date.now();
+  const end = start + timeoutMs;
+  let last: ComputeService | undefined;
+  let healed = false;
   while (Date.now() < end) {
     last = (await c.compute.listServices({ binary: 'nova-compute', host })).data[0];
     if (last?.status === 'enabled' && last.state === 'up') return;
+    if (!healed && last && last.state === 'up' && /^AUTO: Connection to libvirt lost/.test(last.disabledReason ?? '') && Date.now() - start > 60_000) {
+      await c.compute.enableService(last);
+      healed = true;
+    }
     await sleep(2000);
   }
   throw new Error(`nova-compute on ${host} is not enabled and up after ${timeoutMs} ms (${last?.status}, ${last?.state}, ${last?.disabledReason ?? ''})`);

@@ -93,7 +93,7 @@ describe('checks: VXLAN port consistency (recorded lab facts)', () => {
       const c1 = f.hosts.find((h) => h.host === 'compute1')!;
       assert.ok(c1.links.ok && c1.agentFiles.ok);
       c1.links.value[0].dstport = 9999;
-      c1.agentFiles.value[0].content = c1.agentFiles.value[0].content.replace(/udp_dstport = 4789/, 'udp_dstport = 9999');
+      c1.agentFiles.value[0].content = (c1.agentFiles.value[0].content ?? '').replace(/udp_dstport = 4789/, 'udp_dstport = 9999');
       f.hosts = order.map((h) => f.hosts.find((x) => x.host === h)!);
       return item(evaluateVxlan(f), 'consistency');
     };
