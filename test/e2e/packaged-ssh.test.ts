@@ -15,12 +15,16 @@ async function createRequestId(cloudsYaml: string): Promise<{ requestId: string;
   const client = await OpenStackClient.connect(loadCloudConfig('lab', { env: { OS_CLIENT_CONFIG_FILE: cloudsYaml } }), { timeoutMs: 30_000 });
   try {
     const servers = await client.compute.listServers({ allProjects: true });
-    const server = servers.data.find((x) => x.status === 'ACTIVE' && x.host);
-    assert.ok(server, 'the lab has an ACTIVE server with a host');
-    const actions = await client.compute.listInstanceActions(server.id);
-    const create = actions.data.find((a) => a.action === 'create');
-    assert.ok(create, `server "${server.id}" has no create action`);
-    return { requestId: create.requestId, host: server.host as string };
+    // The create ran on the host that built the server, which is not where it is now once it has been migrated (the
+    // lab's seed migrates some): the compute host is the one nova names in the create action's build event.
+    for (const server of servers.data.filter((x) => x.status === 'ACTIVE' && x.host)) {
+      const create = (await client.compute.listInstanceActions(server.id)).data.find((a) => a.action === 'create');
+      if (!create) continue;
+      const events = (await client.compute.getInstanceAction(server.id, create.requestId)).data.events ?? [];
+      const built = events.find((e) => e.event === 'compute__do_build_and_run_instance' && e.host);
+      if (built?.host) return { requestId: create.requestId, host: built.host };
+    }
+    throw new Error('the lab has no ACTIVE server whose create action names the compute host that built it');
   } finally {
     client.dispose();
   }
