@@ -38,7 +38,7 @@ export async function waitServer(c: OpenStackClient, id: string, done: (s: Serve
  * lost") until it reconnects: wait until the host's nova-compute is enabled and up again, as an operator would. Nova
  * re-enables the service only at the moment it reconnects; when the database is away at that moment (another test
  * restarting MariaDB) it logs "Cannot update service status" and the service stays disabled for good. After 60 s
- * with libvirt back, this does what the operator does then: enable it.
+ * with libvirt back, this does what the operator does then: enable it. Enabled means enabled for 15 s in a row.
  */
 export async function waitComputeEnabled(c: OpenStackClient, host: string, timeoutMs = 180_000): Promise<void> {
   // nova sees the closed connection a moment after libvirtd restarts: give it that moment before the first look
@@ -46,13 +46,19 @@ export async function waitComputeEnabled(c: OpenStackClient, host: string, timeo
   const start = Date.now();
   const end = start + timeoutMs;
   let last: ComputeService | undefined;
-  let healed = false;
+  let healedAt = start;
+  // nova can report the old connection's close just after it reconnected (seen: enabled at :32.5, "lost" at :34):
+  // enabled and up for 15 s in a row counts, one good poll does not
+  let goodSince: number | undefined;
   while (Date.now() < end) {
     last = (await c.compute.listServices({ binary: 'nova-compute', host })).data[0];
-    if (last?.status === 'enabled' && last.state === 'up') return;
-    if (!healed && last && last.state === 'up' && /^AUTO: Connection to libvirt lost/.test(last.disabledReason ?? '') && Date.now() - start > 60_000) {
+    if (last?.status === 'enabled' && last.state === 'up') {
+      goodSince ??= Date.now();
+      if (Date.now() - goodSince >= 15_000) return;
+    } else goodSince = undefined;
+    if (last && last.state === 'up' && /^AUTO: Connection to libvirt lost/.test(last.disabledReason ?? '') && Date.now() - healedAt > 60_000) {
       await c.compute.enableService(last);
-      healed = true;
+      healedAt = Date.now();
     }
     await sleep(2000);
   }
