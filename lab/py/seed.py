@@ -313,6 +313,17 @@ def seed():
 
 
 def bulk(n):
+    # a disabled compute takes no server, even forced: enable bulk1 while the bulk servers build, then disable it again
+    svc = compute_service(BULK_HOST)
+    nova(admin, "put", f"/os-services/{svc['id']}", json={"status": "enabled"})
+    try:
+        _bulk(n)
+    finally:
+        nova(admin, "put", f"/os-services/{svc['id']}", json={
+            "status": "disabled", "disabled_reason": "lab: bulk host (fake driver), forced-host servers only"})
+
+
+def _bulk(n):
     tiny = flavor("m1.tiny", 96, 1, 1)
     img = next(iter(admin.image.images(name="lab-img"))).id
     existing = sum(1 for s in nova(admin, "get", "/servers?all_tenants=1&name=^bulk-&limit=100000")["servers"])
