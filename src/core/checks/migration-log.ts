@@ -1,3 +1,4 @@
+import { KOLLA_DIR, TRIPLEO_DIR } from '../logs/sources';
 import type { RemoteCommand } from '../remote/command';
 import { validateLowercaseUuid } from '../remote/validate';
 import { script } from './commands/script';
@@ -12,7 +13,7 @@ import { HostRunner, valueOf, type GatherContext } from './gather';
  */
 
 /** Where deployments put nova-compute's log (Debian/Ubuntu packages, kolla, TripleO containers). */
-export const NOVA_COMPUTE_LOGS = ['/var/log/nova/nova-compute.log', '/var/log/kolla/nova/nova-compute.log', '/var/log/containers/nova/nova-compute.log'];
+export const NOVA_COMPUTE_LOGS = ['/var/log/nova/nova-compute.log', `${KOLLA_DIR}/nova/nova-compute.log`, `${TRIPLEO_DIR}/nova/nova-compute.log`];
 
 export interface ComputeLogLine {
   /** The file it came from. */
