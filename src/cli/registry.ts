@@ -1,6 +1,7 @@
 import type { CliCommand } from './command';
 import { actionsCommand } from './commands/actions';
 import { checkCommand } from './commands/check';
+import { diagnoseCommand } from './commands/diagnose';
 import { floatingIpsCommand } from './commands/floating-ips';
 import { hypervisorsCommand } from './commands/hypervisors';
 import { lintCommand } from './commands/lint';
@@ -28,5 +29,6 @@ export function cliCommands(): CliCommand[] {
     logsCorrelateCommand,
     sshCheckCommand,
     checkCommand,
+    diagnoseCommand,
   ];
 }

@@ -196,8 +196,21 @@ async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>,
  */
 async function discoverHosts(cloud: string, key: ReturnType<typeof parseQueryKey>, sshConfig: string | undefined, io: CliIo): Promise<string[]> {
   const resolver = new SshConfigResolver({ configFile: sshConfig, configFileRequired: sshConfig !== undefined, env: io.env });
+  const mapping = cliHostMapping(resolver);
+  const client = await OpenStackClient.connect(loadCloudConfig(cloud, { env: io.env, cwd: io.cwd }), { logger: io.log, signal: io.signal });
+  try {
+    const plan = key.kind === 'instance' ? await planInstanceLogs(client, key.value, mapping, io.signal) : await planRequestLogs(client, key.kind === 'request' ? key.value : '', mapping, io.signal);
+    for (const n of plan.notes) io.err(`note: ${n}`);
+    return plan.hosts.map((h) => h.alias);
+  } finally {
+    client.dispose();
+  }
+}
+
+/** OpenStack host names as ssh aliases (the same name), API endpoint addresses by the alias whose HostName they are. */
+export function cliHostMapping(resolver: SshConfigResolver): HostMapping {
   const aliases = resolver.aliases();
-  const mapping: HostMapping = {
+  return {
     mapHost: (h) => h,
     aliasForAddress: (addr) => aliases.find((a) => {
       try {
@@ -209,12 +222,4 @@ async function discoverHosts(cloud: string, key: ReturnType<typeof parseQueryKey
     }),
     known: (a) => aliases.includes(a),
   };
-  const client = await OpenStackClient.connect(loadCloudConfig(cloud, { env: io.env, cwd: io.cwd }), { logger: io.log, signal: io.signal });
-  try {
-    const plan = key.kind === 'instance' ? await planInstanceLogs(client, key.value, mapping, io.signal) : await planRequestLogs(client, key.kind === 'request' ? key.value : '', mapping, io.signal);
-    for (const n of plan.notes) io.err(`note: ${n}`);
-    return plan.hosts.map((h) => h.alias);
-  } finally {
-    client.dispose();
-  }
 }

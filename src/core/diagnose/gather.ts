@@ -1,0 +1,265 @@
+import { readRegularFileSync } from '../local-file';
+import { errorMessage, isCancelled } from '../errors';
+import { nullLogger, redact, type Logger } from '../log';
+import { correlate, type LogHost } from '../logs/correlate';
+import { parseText } from '../logs/entries';
+import { compareEntries } from '../logs/merge';
+import type { CorrelationKey } from '../logs/keys';
+import { serviceOf, type HostSources } from '../logs/sources';
+import { UTC_CLOCK, type HostClock, type LogEntry } from '../logs/types';
+import type { OpenStackClient } from '../openstack/client';
+import type { InstanceAction, Server } from '../openstack/types';
+import { script } from '../checks/commands/script';
+import { NOVA_COMPUTE_LOGS } from '../checks/migration-log';
+import type { Evidence } from './types';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Gathers the evidence of one failure: the instance (fault, host), its newest instance actions with their events,
+ * its migrations, the compute services, hypervisors and network agents (when a cloud is given), every log record of
+ * the instance or request across the hosts (the log correlation), the newest ERROR/WARNING lines of nova-compute on
+ * the hosts the instance ran on (host-level failures — libvirt lost, AMQP — carry no request id), and a reader for
+ * files on those hosts (a signature may cite libvirtd.conf). What cannot be gathered is a note, never a failure.
+ */
+
+export interface GatherOptions {
+  client?: OpenStackClient;
+  hosts: LogHost[];
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Only log files modified since (epoch ms). */
+  sinceMs?: number;
+  /** Newest instance actions read with their events. Default 5. */
+  actions?: number;
+  sourceCache?: Map<string, HostSources>;
+  /** Correlation keys to use instead of the instance's uuid (a log plan's: uuid, domain name, action request ids). */
+  keys?: CorrelationKey[];
+  /** A host that is not searched but may be read (a migration target's libvirtd.conf), by its OpenStack name. */
+  hostFor?(name: string): LogHost | undefined;
+}
+
+const HOST_TAIL_LINES = 200;
+/** Offline without a key: the newest failing requests followed across the folder. */
+const MAX_OFFLINE_REQUESTS = 50;
+const FILE_MAX_BYTES = 256 * 1024;
+
+export async function gatherEvidence(key: CorrelationKey | { kind: 'name'; value: string }, o: GatherOptions): Promise<Evidence> {
+  const log = o.log ?? nullLogger;
+  const notes: string[] = [];
+  const signal = o.signal;
+  const guard = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (isCancelled(e) || signal?.aborted) throw e;
+      notes.push(`${what}: ${redact(errorMessage(e))}`);
+      log.info(`diagnose: ${what} failed: ${redact(errorMessage(e))}`);
+      return undefined;
+    }
+  };
+
+  // 1. the instance
+  let server: Server | undefined;
+  if (o.client && (key.kind === 'instance' || key.kind === 'name')) {
+    server = (await guard('Reading the server', () => o.client!.compute.findServer(key.value, { allProjects: true, signal })))?.data;
+  }
+
+  // 2. its log records (by instance, or by request id)
+  const sourceCache = o.sourceCache ?? new Map<string, HostSources>();
+  const corrKeys: CorrelationKey[] = o.keys?.length ? o.keys : server ? [{ kind: 'instance', value: server.id }] : key.kind === 'name' ? [] : [key];
+  let records: LogEntry[] = [];
+  const clocks = new Map<string, HostClock>();
+  if (corrKeys.length && o.hosts.length) {
+    const res = await guard('Correlating the logs', () =>
+      correlate(corrKeys, o.hosts, { signal, log, sinceMs: o.sinceMs, instanceName: server?.instanceName, sourceCache }),
+    );
+    if (res) {
+      records = res.entries;
+      for (const h of res.hosts) {
+        if (!h.ok) notes.push(`${h.host}: its logs could not be searched (${h.error ?? 'unknown error'})`);
+        if (h.sources?.clock) clocks.set(h.host, h.sources.clock);
+      }
+      if (res.truncated) notes.push('The correlated log was cut at its entry limit; the newest records may be missing.');
+    }
+  }
+  // a request id names its instance in its records
+  if (!server && o.client && key.kind === 'request') {
+    const uuid = records.find((e) => e.instance)?.instance;
+    if (uuid) server = (await guard('Reading the server', () => o.client!.compute.getServer(uuid, { signal })))?.data;
+  }
+
+  // 3. the API's view
+  let actions: InstanceAction[] | undefined;
+  const ev: Evidence = {
+    subject: server ? { kind: 'instance', id: server.id, name: server.name } : { kind: key.kind === 'request' ? 'request' : 'instance', id: key.value },
+    records,
+    server,
+    notes,
+  };
+  if (o.client) {
+    const c = o.client;
+    const [acts, migrations, services, hypervisors, agents] = await Promise.all([
+      server ? guard('Reading the instance actions', async () => {
+        const list = (await c.compute.listInstanceActions(server!.id, { signal, limit: o.actions ?? 5 })).data.slice(0, o.actions ?? 5);
+        return Promise.all(list.map(async (a) => (await guard(`Reading action ${a.requestId}`, () => c.compute.getInstanceAction(server!.id, a.requestId, { signal })))?.data ?? a));
+      }) : undefined,
+      server ? guard('Reading the migrations', async () => (await c.compute.listMigrations({ instanceUuid: server!.id, signal })).data) : undefined,
+      guard('Reading the compute services', async () => (await c.compute.listServices({ binary: 'nova-compute', signal })).data),
+      guard('Reading the hypervisors', async () => (await c.compute.listHypervisors({ signal })).data),
+      guard('Reading the network agents', async () => (await c.network.listAgents({ signal })).data),
+    ]);
+    actions = acts;
+    Object.assign(ev, { actions, migrations, services, hypervisors, agents });
+  }
+
+  // 4. host-level lines of the hosts the instance ran on (newest migrations' ends, its host)
+  const involved = new Set<string>();
+  if (server?.host) involved.add(server.host);
+  for (const m of (ev.migrations ?? []).slice(0, 3)) {
+    if (m.sourceCompute) involved.add(m.sourceCompute);
+    if (m.destCompute) involved.add(m.destCompute);
+  }
+  const byName = new Map(o.hosts.map((h) => [h.runner.host, h]));
+  const seen = new Set(records.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
+  const extra: LogEntry[] = [];
+  await Promise.all(
+    [...involved].filter((h) => byName.has(h)).map(async (h) => {
+      const lines = await guard(`Reading nova-compute's recent errors on ${h}`, () => recentComputeErrors(byName.get(h)!, signal));
+      for (const e of lines ?? []) {
+        const parsed = parseText(e.text, h, 'nova-compute', e.file, { clock: clocks.get(h) ?? byName.get(h)!.clock ?? UTC_CLOCK });
+        for (const p of parsed) {
+          const k = `${p.host}\0${p.file}\0${p.lines[0]}`;
+          if (!seen.has(k)) {
+            seen.add(k);
+            extra.push(p);
+          }
+        }
+      }
+    }),
+  );
+  if (extra.length) ev.records = [...records, ...extra].sort(compareEntries);
+
+  ev.readFile = (host, path) => readHostFile(byName.get(host) ?? o.hostFor?.(host), path, signal, notes);
+  return ev;
+}
+
+/** The newest ERROR/WARNING lines of nova-compute's log (each file that exists), as `{file, text}`. */
+async function recentComputeErrors(h: LogHost, signal?: AbortSignal): Promise<{ file: string; text: string }[]> {
+  const files = h.root ? NOVA_COMPUTE_LOGS.map((f) => join(h.root!, f)) : NOVA_COMPUTE_LOGS;
+  const body = [
+    'for f in "$@"; do',
+    '  [ -f "$f" ] || continue',
+    `  echo "@@file $f"`,
+    `  tail -n 20000 -- "$f" | grep -E '^[0-9-]+ [0-9:.]+ [0-9]+ (ERROR|WARNING|CRITICAL) ' | tail -n ${HOST_TAIL_LINES} | cut -c1-4096`,
+    'done',
+    'exit 0',
+  ].join('\n');
+  const r = await h.runner.run(script(body, files), { signal, timeoutMs: 20_000 });
+  const out: { file: string; text: string }[] = [];
+  let cur: { file: string; lines: string[] } | undefined;
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('@@file ')) {
+      if (cur) out.push({ file: cur.file, text: cur.lines.join('\n') });
+      const f = line.slice(7);
+      cur = { file: h.root && f.startsWith(h.root) ? f.slice(h.root.length) || '/' : f, lines: [] };
+    } else if (cur && line) cur.lines.push(line);
+  }
+  if (cur) out.push({ file: cur.file, text: cur.lines.join('\n') });
+  return out;
+}
+
+/** A file's lines on a host (offline: under the host's folder), at most 256 KiB; undefined (with a note) when not readable. */
+async function readHostFile(h: LogHost | undefined, path: string, signal: AbortSignal | undefined, notes: string[]): Promise<string[] | undefined> {
+  if (!h) {
+    notes.push(`${path}: no access to that host here.`);
+    return undefined;
+  }
+  try {
+    if (h.root !== undefined && h.root !== '') {
+      return readRegularFileSync(join(h.root, path), { maxBytes: FILE_MAX_BYTES }).bytes.toString('utf8').split('\n');
+    }
+    const r = await h.runner.run(['head', '-c', String(FILE_MAX_BYTES), '--', path], { signal, timeoutMs: 15_000 });
+    if (r.exitCode !== 0) {
+      notes.push(`${h.runner.host}:${path}: could not be read (${redact(r.stderr.trim()) || `exit ${r.exitCode}`}).`);
+      return undefined;
+    }
+    return r.stdout.split('\n');
+  } catch (e) {
+    if (isCancelled(e)) throw e;
+    notes.push(`${h.runner.host}:${path}: could not be read (${redact(errorMessage(e))}).`);
+    return undefined;
+  }
+}
+
+/** Offline: every record of every log file in the folder (the same reading as `logs correlate --dir`), no API. */
+export async function gatherOffline(key: CorrelationKey | undefined, hosts: LogHost[], o: { signal?: AbortSignal; log?: Logger } = {}): Promise<Evidence> {
+  const notes: string[] = [];
+  let records: LogEntry[] = [];
+  if (key) {
+    const res = await correlate([key], hosts, { signal: o.signal, log: o.log });
+    records = res.entries;
+    for (const w of res.warnings) notes.push(`${w.host}${w.file ? `:${w.file}` : ''}: ${w.message}`);
+  } else {
+    // the folder's failures: its WARNING+ records, and every record of the requests they belong to (the scheduler's
+    // and placement's INFO lines of a "No valid host" are what explain it)
+    const failing = await allErrorRecords(hosts, o.signal);
+    const reqs = [...new Set(failing.map((e) => e.requestId).filter((r): r is string => !!r))].slice(-MAX_OFFLINE_REQUESTS);
+    records = failing;
+    if (reqs.length) {
+      const res = await correlate(reqs.map((value) => ({ kind: 'request' as const, value })), hosts, { signal: o.signal, log: o.log });
+      const seen = new Set(failing.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
+      const more = res.entries.filter((e) => !seen.has(`${e.host}\0${e.file}\0${e.lines[0]}`));
+      records = [...failing, ...more].sort(compareEntries);
+    }
+    if (failing.length === 0) notes.push('No WARNING, ERROR or CRITICAL record in the folder.');
+  }
+  const byName = new Map(hosts.map((h) => [h.runner.host, h]));
+  return {
+    subject: key ? { kind: key.kind === 'request' ? 'request' : 'instance', id: key.value } : { kind: 'logs', id: hosts.map((h) => h.runner.host).join(', ') },
+    records,
+    notes,
+    readFile: (host, path) => readHostFile(byName.get(host), path, o.signal, notes),
+  };
+}
+
+/** Without a key: the WARNING+ records of every oslo log of each offline host (the folder's failures). */
+async function allErrorRecords(hosts: LogHost[], signal?: AbortSignal): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for (const h of hosts) {
+    signal?.throwIfAborted();
+    const roots = h.dirs ?? [join(h.root ?? '', 'var', 'log')];
+    const walk = (dir: string, depth: number) => {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const p = join(dir, n);
+        let st;
+        try {
+          st = statSync(p);
+        } catch {
+          continue;
+        }
+        if (st.isDirectory() && depth < 4) walk(p, depth + 1);
+        else if (st.isFile() && /\.log$/.test(n)) {
+          let text = '';
+          try {
+            text = readRegularFileSync(p, { maxBytes: 64 * 1024 * 1024 }).bytes.toString('utf8');
+          } catch {
+            continue;
+          }
+          const rel = h.root ? p.slice(h.root.length) : p;
+          for (const e of parseText(text, h.runner.host, serviceOf(rel), rel, { clock: h.clock ?? UTC_CLOCK })) {
+            if (e.level === 'ERROR' || e.level === 'CRITICAL' || e.level === 'WARNING') out.push(e);
+          }
+        }
+      }
+    };
+    for (const r of roots) walk(r, 0);
+  }
+  return out.sort(compareEntries);
+}
