@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import type { RemoteCommand } from './core/remote/command';
 import { run } from './core/remote/exec';
+import { diagnoseOnCloud } from './core/diagnose/cloud';
+import { TroubleshooterError } from './core/errors';
 import { activateChecks } from './features/checks/activate-checks';
+import { signaturesFor } from './features/checks/signatures';
 import { activateClouds, type CloudsUi } from './features/clouds/activate-clouds';
 import type { CloudSession } from './features/clouds/cloud-session';
 import { activateConfigDoctor, type ConfigDoctorFeature } from './features/configs/activate-config-doctor';
@@ -40,7 +43,13 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
 
   const logs = activateLogs({ logger, settings, ssh, cloud });
   const explorer = activateExplorer({ logger, settings, session, runOnHost, sshTargetOf });
-  const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost });
+  const diagnose = async (subject: string, signal: AbortSignal) => {
+    const c = cloud();
+    if (!c.name) throw new TroubleshooterError('CloudNotFound', 'No OpenStack cloud is configured.');
+    const client = await c.client(signal);
+    return diagnoseOnCloud(subject, { client, pool: ssh.pool, mapping: logs.hostMapping(c.name), signatures: await signaturesFor(settings), signal, log: logger });
+  };
+  const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost, diagnose });
   const sftp = activateSftp({ pool: () => ssh.pool, logger });
   const configs = activateConfigDoctor({ logger, ssh });
 

@@ -46,6 +46,7 @@ export const COMMAND_IDS = [
   'openstack.server.revertResize',
   'openstack.migration.abort',
   'openstack.migration.forceComplete',
+  'openstack.diagnose',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number] | CheckCommandId;

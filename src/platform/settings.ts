@@ -67,6 +67,10 @@ export class Settings {
     return this.cfg.get<Record<string, string[]>>('logs.sources', {}) ?? {};
   }
   /** OpenStack host name of the database server for the MySQL check; undefined: ask. */
+  /** The user's failure signatures file (machine scope: a workspace does not choose it). */
+  get diagnoseSignaturesFile(): string | undefined {
+    return expand(this.str('diagnose.signaturesFile')) || undefined;
+  }
   get databaseHost(): string | undefined {
     return this.str('checks.databaseHost') || undefined;
   }

@@ -94,6 +94,22 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     provenOn: ['lab: test/integration/diagnose/lab-diagnose.test.ts', 'real logs: ../shared/fixtures/real-logs/live-migration-two-computes (nova-conductor)'],
   },
   {
+    id: 'migration-to-current-host-scheduler',
+    title: 'Migration found no host: the requested destination is the host the instance is on',
+    priority: 92,
+    supersedes: ['no-valid-host', 'migration-precheck-failed', 'instance-action-error'],
+    when: [
+      { source: 'log', label: "nova-scheduler: the requested destination", service: '^nova-scheduler$', message: '^Host filter only checking host (?<target>\\S+) and node', request_id: '^(?<req>req-[0-9a-f-]{36})$' },
+      { source: 'log', label: 'nova-scheduler: the hosts a move never goes to (the instance\'s own)', service: '^nova-scheduler$', request_id: '^{req}$', message: '^Host filter ignoring hosts: (?:.*, )?{target}(?:,|$)' },
+      { source: 'log', optional: true, label: 'nova-conductor', request_id: '^{req}$', message: 'No valid host was found' },
+    ],
+    cause:
+      'The migration asked for host {target}, and the instance is already on {target}: the scheduler leaves the source host out of every move, so no host ' +
+      'was left and nova said "No valid host was found. There are not enough hosts available."',
+    fixes: [{ text: 'Choose another destination host, or let the scheduler choose (no host).', commands: [{ command: 'openstack server migrate --live-migration <server>' }], links: [LIVE_MIGRATION_DOCS] }],
+    provenOn: ['lab: test/integration/diagnose/lab-diagnose.test.ts (live migration to the host the instance is on, compute microversion 2.30+)'],
+  },
+  {
     id: 'migration-target-service-unavailable',
     title: "Migration refused: the destination's compute service is disabled or down",
     priority: 90,
@@ -160,11 +176,12 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     priority: 95,
     supersedes: ['no-allocation-candidates', 'no-valid-host', 'instance-action-error'],
     when: [
-      { source: 'log', label: "nova-scheduler's answer", service: '^nova-scheduler$', message: '^Got no allocation candidates from the Placement API' },
+      { source: 'log', label: "nova-scheduler's answer", service: '^nova-scheduler$', message: '^Got no allocation candidates from the Placement API', request_id: '^(?<req>req-[0-9a-f-]{36})$' },
       {
         source: 'log',
         label: "placement's query (in_tree: the requested host; !COMPUTE_STATUS_DISABLED: no disabled host)",
         service: '^placement',
+        global_request_id: '^{req}$',
         message: `"GET /allocation_candidates\\?[^"]*in_tree=(?<rp>${UUID})[^"]*"`,
       },
       { source: 'hypervisor', label: 'the requested host (its compute node is the resource provider)', id: '^{rp}$', service_host: '^(?<target>.+)$' },
@@ -185,8 +202,8 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     priority: 80,
     supersedes: ['no-valid-host', 'instance-action-error'],
     when: [
-      { source: 'log', label: "nova-scheduler's answer", service: '^nova-scheduler$', message: '^Got no allocation candidates from the Placement API' },
-      { source: 'log', label: "placement's query", service: '^placement', message: '"GET /allocation_candidates\\?[^"]*resources=(?<q_resources>[^&"]+)' },
+      { source: 'log', label: "nova-scheduler's answer", service: '^nova-scheduler$', message: '^Got no allocation candidates from the Placement API', request_id: '^(?<req>req-[0-9a-f-]{36})$' },
+      { source: 'log', label: "placement's query", service: '^placement', global_request_id: '^{req}$', message: '"GET /allocation_candidates\\?[^"]*resources=(?<q_resources>[^&"]+)' },
     ],
     cause:
       'Placement found no compute host with {resources} free (after allocation ratios and reserved amounts, among enabled hosts), so the scheduler ' +

@@ -143,7 +143,7 @@ async function hitsOf(c: Condition, ev: Evidence, vars: Vars, fields: Map<LogEnt
         let f = fields.get(e);
         if (!f) fields.set(e, (f = recordFields(e)));
         push(
-          { service: e.service, logger: f.logger, message: f.message, host: e.host },
+          { service: e.service, logger: f.logger, message: f.message, host: e.host, request_id: e.requestId, global_request_id: e.globalRequestId },
           { source: 'log', label: c.label, text: e.lines[0], host: e.host, service: e.service, file: e.file, lineNo: e.lineNo, ts: e.ts, requestId: e.requestId },
         );
       }

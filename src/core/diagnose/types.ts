@@ -34,6 +34,10 @@ export interface LogCondition extends ConditionBase {
   message: Pattern;
   /** Host name pattern (the correlation's host). */
   host?: Pattern;
+  /** The service's own request id (oslo `request_id`). */
+  request_id?: Pattern;
+  /** The caller's id in neutron/placement/glance lines (oslo `global_request_id`): ties them to nova's request. */
+  global_request_id?: Pattern;
 }
 
 export interface FaultCondition extends ConditionBase {

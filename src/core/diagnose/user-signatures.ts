@@ -22,7 +22,7 @@ import type { Condition, ConditionSource, Signature } from './types';
  */
 
 const SOURCES: Record<ConditionSource, string[]> = {
-  log: ['service', 'logger', 'message', 'host'],
+  log: ['service', 'logger', 'message', 'host', 'request_id', 'global_request_id'],
   fault: ['message', 'details'],
   server: ['id', 'name', 'status', 'host', 'task_state', 'vm_state'],
   event: ['action', 'event', 'result', 'traceback', 'actionMessage'],

@@ -17,6 +17,8 @@ import type { CheckApi, HostExec } from '../../core/checks/ports';
 import { CHECKS } from '../../core/checks/registry';
 import { statusLabel } from '../../core/checks/report';
 import { finding, overallStatus, type CheckReport } from '../../core/checks/types';
+import { diagnosisReport } from '../../core/diagnose/report';
+import type { Diagnosis } from '../../core/diagnose/types';
 import { TroubleshooterError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { OpenStackClient } from '../../core/openstack/client';
@@ -39,6 +41,8 @@ export interface ChecksServices {
   databaseHost?: () => string | undefined;
   /** Deadline of one check run in ms (default 120 000). */
   checkDeadlineMs?: () => number;
+  /** Diagnoses a server (name or uuid) or a request id on the active cloud (src/core/diagnose). */
+  diagnose?: (subject: string, signal: AbortSignal) => Promise<Diagnosis>;
 }
 
 /** What commands receive: an explorer node (`.server`, `.fip`), `{ serverId }`, `{ address }`, or a plain string. */
@@ -52,6 +56,20 @@ function serverIdOf(arg: Arg): string | undefined {
     if (typeof o.server === 'string') return o.server;
     if (o.server && typeof o.server === 'object' && typeof (o.server as { id?: unknown }).id === 'string') return (o.server as { id: string }).id;
   }
+  return undefined;
+}
+
+/** What to diagnose: a request id (an instance action node, `{ requestId }`), else a server. */
+function diagnoseSubjectOf(arg: Arg): { subject: string; label: string } | undefined {
+  if (arg && typeof arg === 'object') {
+    const o = arg as { requestId?: unknown; action?: { instanceUuid?: unknown; action?: unknown; requestId?: unknown }; server?: { name?: unknown } };
+    if (typeof o.requestId === 'string') return { subject: o.requestId, label: o.requestId };
+    // an instance action: its instance's whole story (the action's request is part of it)
+    if (o.action && typeof o.action.instanceUuid === 'string') return { subject: o.action.instanceUuid, label: `${String(o.action.action ?? 'action')} of ${o.action.instanceUuid}` };
+    const id = serverIdOf(arg);
+    if (id) return { subject: id, label: typeof o.server?.name === 'string' && o.server.name ? o.server.name : id };
+  }
+  if (typeof arg === 'string' && arg.trim()) return { subject: arg.trim(), label: arg.trim() };
   return undefined;
 }
 
@@ -270,14 +288,40 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     const reason = o.failure?.summary ?? 'unknown reason';
     logger.error(`${o.kind} of ${o.server.id} failed: ${reason}${o.failure?.traceback ? `\n${o.failure.traceback}` : ''}`);
     const requestId = o.requestId ?? o.failure?.requestId;
-    const actions = ['Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
+    const actions = [...(services.diagnose ? ['Diagnose'] : []), 'Show Details', ...(requestId ? ['Open Correlated Logs'] : [])];
     handle(showFailureMessage('error', `${o.kind === 'live-migration' ? 'Live migration' : 'Migration'} of "${name}" failed: ${reason}`, ...actions), (pick) =>
-      pick === 'Open Correlated Logs'
+      pick === 'Diagnose'
+        ? executeCommand('openstack.diagnose', { serverId: o.server.id, name: o.server.name })
+        : pick === 'Open Correlated Logs'
         ? executeCommand('openstack.logs.correlate', { requestId, cloud })
         : pick === 'Show Details'
           ? showReports([failureReport(o)])
           : undefined,
     );
+  }
+
+  /**
+   * Diagnose: the failure signatures over an instance's (or a request's) evidence, shown as a report in the checks'
+   * one shape. Returns `{ uri, reports, diagnosis }` for scripts and tests.
+   */
+  async function runDiagnosis(arg?: Arg) {
+    if (!services.diagnose) throw new TroubleshooterError('Unsupported', 'Diagnosis is not available in this window.');
+    let target = diagnoseSubjectOf(arg);
+    if (!target) {
+      const { api: a } = await api();
+      const s = await pickServer(a, 'Diagnose an instance', () => true);
+      if (!s) return undefined;
+      target = { subject: s.id, label: s.name || s.id };
+    }
+    const { subject, label } = target;
+    const diagnosis = await withCancellableProgress(`Diagnosing "${label}"`, (report, signal) => {
+      report('reading the instance, its actions and migrations, the services, and the logs of its hosts…');
+      return services.diagnose!(subject, signal);
+    });
+    const shown = await showReports([diagnosisReport(diagnosis)]);
+    const first = diagnosis.findings[0];
+    void vscode.window.setStatusBarMessage(first ? `$(error) ${first.title}` : `$(pass) No known failure signature matched "${label}"`, 15_000);
+    return { ...shown, diagnosis };
   }
 
   async function confirmOrRevert(which: 'confirm' | 'revert', arg?: Arg) {
@@ -314,6 +358,7 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
       if (arg instanceof vscode.Uri) return docs.export(arg);
       return docs.export(arg?.uri ? vscode.Uri.parse(arg.uri) : undefined, arg?.format, arg?.to ? vscode.Uri.file(arg.to) : undefined);
     }),
+    registerCommand('openstack.diagnose', logger, (arg?: Arg) => runDiagnosis(arg)),
     registerCommand('openstack.server.liveMigrate', logger, (arg?: Arg) => migrate('live-migration', arg)),
     registerCommand('openstack.server.migrate', logger, (arg?: Arg) => migrate('migration', arg)),
     registerCommand('openstack.server.confirmResize', logger, (arg?: Arg) => confirmOrRevert('confirm', arg)),

@@ -27,6 +27,8 @@ export interface LogsFeature extends vscode.Disposable {
   /** Opens (or reveals) the correlated document of a query and returns its session. */
   open(q: LogQuery, title: string): Promise<{ editor: vscode.TextEditor; session: LogSession }>;
   session(uri: vscode.Uri): LogSession | undefined;
+  /** OpenStack host names → ssh aliases of a cloud, as the correlation maps them (the diagnosis reads hosts too). */
+  hostMapping(cloud: string): HostMapping;
 }
 
 /**
@@ -224,6 +226,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
   return {
     open,
     session: (uri) => sessions.get(uri.toString()),
+    hostMapping: mapping,
     dispose() {
       for (const s of sessions.values()) s.dispose();
       sessions.clear();

@@ -152,4 +152,18 @@ describe('checks (lab)', function () {
       await admin.compute.enableService(svc);
     }
   });
+
+  it('Diagnose Failure on the seed\'s vm1: the report names compute2\'s libvirtd on 16509, cites compute1\'s nova-compute line and compute2\'s libvirtd.conf, and offers the config doctor\'s rule', async () => {
+    const vm1 = (await admin.compute.listServers({ allProjects: true, name: '^vm1$' })).data[0];
+    assert.ok(vm1, "the seed's vm1");
+    const t0 = performance.now();
+    const r = (await vscode.commands.executeCommand('openstack.diagnose', { serverId: vm1.id })) as CheckResult & { diagnosis: { findings: { signature: string }[] } };
+    recordMetric('diagnose-vm1-ms', performance.now() - t0);
+    assert.ok(r.diagnosis.findings.some((f) => f.signature === 'live-migration-target-libvirtd-refused'));
+    const text = (await reportText(r)).getText();
+    assert.match(text, /compute2's libvirtd does not listen on TCP port 16509/);
+    assert.match(text, /compute1 nova-compute \/var\/log\/nova\/nova-compute\.log: .*Live Migration failure: unable to connect to server at 'compute2:16509': Connection refused/);
+    assert.match(text, /compute2 \/etc\/libvirt\/libvirtd\.conf:\d+: listen_tcp = 0/);
+    assert.match(text, /`libvirt\/tcp-disabled` in `\/etc\/libvirt\/libvirtd\.conf` on `compute2`/);
+  });
 });
