@@ -21,6 +21,14 @@ import { UTC_CLOCK, type HostClock, type LogEntry, type LogWarning } from './typ
  *   the libvirt/qemu logs only, and those lines are kept within a time window around the request, since libvirt
  *   and qemu know no request ids.
  * Round 2 (and at most `maxRounds`) searches only the new keys. Lines already found are not repeated.
+ *
+ * An instance query is not expanded that way (its periodic-task ids would pull in every instance of the host), with
+ * one exception: the front end. A dashboard that called nova logs nova's answer, not the instance: Horizon writes
+ * `WARNING horizon.exceptions Recoverable error: <nova's message> (HTTP 400) (Request-ID: req-…)` to its vhost's
+ * Apache error log (the lab's real lines: test/fixtures/logs/horizon-refused/). So the request ids
+ * of the instance's own lines (nova-api's `POST /v2.1/servers/<uuid>/action … status: 400` first) are searched once
+ * more, in the Apache/Horizon log folders only. A request nova refused before it became an instance action is found
+ * that way too.
  */
 
 /** One host of a correlation: a runner, plus the local folder that stands for its `/` in offline mode. */
@@ -95,6 +103,13 @@ export interface CorrelationResult {
 const MAX_KEYS = 512;
 
 const LIBVIRT_DIRS = ['/var/log/libvirt', '/var/log/kolla/libvirt', '/var/log/containers/libvirt'];
+/** Where a dashboard's (and any API under Apache's) error log lives: packaged, Kolla, TripleO. */
+export const FRONTEND_DIRS = ['/var/log/apache2', '/var/log/httpd', '/var/log/horizon', '/var/log/kolla/horizon', '/var/log/containers/httpd', '/var/log/containers/horizon'];
+
+/** The folders of `dirs` (a host's detected ones) that hold `wanted` ones: the same folder, or a parent of it. */
+function dirsWithin(wanted: string[], dirs: string[]): string[] {
+  return wanted.filter((d) => dirs.includes(d) || dirs.some((x) => d.startsWith(`${x}/`)));
+}
 
 /** Sources known without a command: cached ones, or the fixed folders of an offline host. */
 export function knownSources(h: LogHost, settings?: LogSourceSettings, cache?: Map<string, HostSources>): HostSources | undefined {
@@ -418,7 +433,7 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
         const host = h.runner.host;
         const src = detected.get(host);
         if (!src || !status.get(host)!.ok) return;
-        const dirs = LIBVIRT_DIRS.filter((d) => src.dirs.includes(d) || src.dirs.some((x) => d.startsWith(`${x}/`)));
+        const dirs = dirsWithin(LIBVIRT_DIRS, src.dirs);
         if (!dirs.length) return;
         let batch: LogEntry[] = [];
         try {
@@ -433,6 +448,53 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
           });
           if (batch.length) onEvent({ type: 'entries', host, entries: batch });
           batch = [];
+        } catch (e) {
+          if (isCancelled(e) && opts.signal?.aborted) throw e;
+          failHost(host, 0, e);
+        }
+      }),
+    );
+  }
+
+  if (!isRequestQuery) await searchFrontends();
+
+  /**
+   * Instance queries: the request ids on the instance's own lines, searched in the Apache/Horizon folders (see the
+   * header). nova-api's lines first, so the bound keeps the API calls when periodic tasks made many ids.
+   */
+  async function searchFrontends() {
+    const values = keys.filter((k) => k.kind !== 'request').map((k) => k.value);
+    const api: string[] = [];
+    const other: string[] = [];
+    for (const list of perSource.values()) {
+      for (const e of list) {
+        if (!e.requestId || searched.has(e.requestId) || !(e.instance ? values.includes(e.instance) : e.lines.some((l) => values.some((v) => l.includes(v))))) continue;
+        (e.service.startsWith('nova-api') ? api : other).push(e.requestId);
+      }
+    }
+    const ids = [...new Set([...api, ...other])].slice(0, MAX_KEYS);
+    if (!ids.length) return;
+    for (const id of ids) searched.add(id);
+    const idKeys: CorrelationKey[] = ids.map((value) => ({ kind: 'request', value }));
+    await Promise.all(
+      hosts.map(async (h) => {
+        const host = h.runner.host;
+        const src = detected.get(host);
+        if (!src || !status.get(host)!.ok) return;
+        const dirs = dirsWithin(FRONTEND_DIRS, src.dirs);
+        if (!dirs.length) return;
+        const batch: LogEntry[] = [];
+        try {
+          await searchHost(h, src, { keys: idKeys, dirs }, {
+            signal: opts.signal,
+            sinceMs: opts.sinceMs,
+            contextLines: opts.contextLines,
+            timeoutMs: opts.searchTimeoutMs,
+            refMs,
+            emit: (e) => collectEntry(e, batch),
+            warn,
+          });
+          if (batch.length) onEvent({ type: 'entries', host, entries: batch });
         } catch (e) {
           if (isCancelled(e) && opts.signal?.aborted) throw e;
           failHost(host, 0, e);
