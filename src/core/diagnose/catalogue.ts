@@ -165,7 +165,8 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     title: "Migration refused by nova's pre-checks",
     priority: 40,
     supersedes: ['instance-action-error'],
-    when: [{ source: 'log', label: "nova-conductor's pre-check", message: `${MIGRATE_TASK_FAILED}(?<reason>.+)$` }],
+    // "No valid host" is the scheduler's answer, read by the no-valid-host signatures
+    when: [{ source: 'log', label: "nova-conductor's pre-check", message: `${MIGRATE_TASK_FAILED}(?!No valid host)(?<reason>.+)$` }],
     cause: 'nova refused the migration in its pre-checks: {reason}',
     fixes: [{ text: 'Run the live-migration readiness check for this server and destination.', check: { kind: 'live-migration' }, links: [LIVE_MIGRATION_DOCS] }],
     provenOn: ['lab: test/integration/diagnose/lab-diagnose.test.ts (any of the specific pre-check failures, generic reading)', 'real logs: ../shared/fixtures/real-logs/live-migration-two-computes'],

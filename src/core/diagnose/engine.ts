@@ -144,7 +144,7 @@ async function hitsOf(c: Condition, ev: Evidence, vars: Vars, fields: Map<LogEnt
         if (!f) fields.set(e, (f = recordFields(e)));
         push(
           { service: e.service, logger: f.logger, message: f.message, host: e.host, request_id: e.requestId, global_request_id: e.globalRequestId },
-          { source: 'log', label: c.label, text: e.lines[0], host: e.host, service: e.service, file: e.file, lineNo: e.lineNo, ts: e.ts, requestId: e.requestId },
+          { source: 'log', label: c.label, text: e.lines[0], host: e.host, service: e.service, file: e.file, lineNo: e.lineNo, ts: e.ts, requestId: e.globalRequestId ?? e.requestId },
         );
       }
       break;
@@ -286,9 +286,18 @@ export async function diagnose(ev: Evidence, signatures: readonly Signature[], n
       notes.push(`Signature ${sig.id} (${sig.origin ?? 'built-in'}) could not be evaluated: ${errorMessage(e)}`);
     }
   }
-  const superseded = new Set(found.flatMap((x) => x.sig.supersedes ?? []));
+  // a precise reading replaces a generic one of the same failure (they share a request), not of another failure
+  const requestsOf = (f: DiagnosisFinding) => new Set(f.evidence.map((e) => e.requestId).filter((r): r is string => !!r));
+  const isSuperseded = (y: { f: DiagnosisFinding; sig: Signature }) =>
+    found.some((x) => {
+      if (x === y || !(x.sig.supersedes ?? []).includes(y.sig.id)) return false;
+      const yr = requestsOf(y.f);
+      if (yr.size === 0) return true;
+      const xr = requestsOf(x.f);
+      return [...yr].some((r) => xr.has(r));
+    });
   const findings = found
-    .filter((x) => !superseded.has(x.sig.id))
+    .filter((x) => !isSuperseded(x))
     // the newest failure first (what the operator just saw), then the more precise reading
     .sort((a, b) => newest(b.f) - newest(a.f) || (b.sig.priority ?? 0) - (a.sig.priority ?? 0))
     .map((x) => x.f);

@@ -176,6 +176,7 @@ export interface EvidenceItem {
   lineNo?: number;
   /** Epoch microseconds of a log record. */
   ts?: number;
+  /** The request the record belongs to: the caller's (global) id where the line has one, else its own. */
   requestId?: string;
 }
 

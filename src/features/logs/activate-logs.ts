@@ -36,6 +36,9 @@ export interface LogsFeature extends vscode.Disposable {
  * Entry points: a request id (palette, links in any log document, instance actions in the explorer), an instance
  * (its whole story, optionally followed live), a local folder (offline, e.g. a sosreport).
  */
+/** At most this many Diagnose lenses per document (one per failing request). */
+const MAX_DIAGNOSE_LENSES = 50;
+
 export function activateLogs(services: LogsServices): LogsFeature {
   const { logger, settings } = services;
   const sessions = new Map<string, LogSession>();
@@ -162,6 +165,30 @@ export function activateLogs(services: LogsServices): LogsFeature {
           }
         }
         return links;
+      },
+    }),
+    // ERROR records get a "Diagnose" lens: the failure signatures over that request (or the document's instance).
+    vscode.languages.registerCodeLensProvider({ language: 'openstack-log' }, {
+      provideCodeLenses(doc) {
+        const lenses: vscode.CodeLens[] = [];
+        const q = doc.uri.scheme === LOG_SCHEME ? parseLogUri(doc.uri) : undefined;
+        if (q?.dir) return lenses;
+        const seen = new Set<string>();
+        for (let i = 0; i < Math.min(doc.lineCount, 50_000) && lenses.length < MAX_DIAGNOSE_LENSES; i++) {
+          const text = doc.lineAt(i).text;
+          if (!/ (ERROR|CRITICAL) /.test(text)) continue;
+          const req = text.match(REQUEST_ID_IN_TEXT)?.[0];
+          const key = req ?? q?.server;
+          if (!key || seen.has(key)) continue;
+          seen.add(key);
+          lenses.push(new vscode.CodeLens(new vscode.Range(i, 0, i, 0), {
+            title: '$(debug-alt) Diagnose',
+            tooltip: req ? `Why did ${req} fail? Known failure signatures over its records, its instance and the services` : 'Why did it fail? Known failure signatures over this instance',
+            command: 'openstack.diagnose',
+            arguments: [req ? { requestId: req } : { serverId: q!.server }],
+          }));
+        }
+        return lenses;
       },
     }),
     registerCommand('openstack.logs.correlate', logger, async (arg?: { requestId?: string; cloud?: string; dir?: string }) => {
