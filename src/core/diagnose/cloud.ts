@@ -55,6 +55,9 @@ export async function gatherOnCloud(subject: string, o: Omit<CloudDiagnoseOption
   return ev;
 }
 
+/** Gathering and matching; `durationMs` is the whole of it (what the user waited). */
 export async function diagnoseOnCloud(subject: string, o: CloudDiagnoseOptions): Promise<Diagnosis> {
-  return diagnose(await gatherOnCloud(subject, o), o.signatures);
+  const t0 = performance.now();
+  const d = await diagnose(await gatherOnCloud(subject, o), o.signatures);
+  return { ...d, durationMs: Math.round(performance.now() - t0) };
 }

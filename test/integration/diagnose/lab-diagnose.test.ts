@@ -5,8 +5,9 @@ import type { Server } from '../../../src/core/openstack/types';
 import { run } from '../../../src/core/remote/exec';
 import { textCommand } from '../../../src/core/remote/command';
 import { ensureLab } from '../../support/lab';
-import { bootRefs, connectLab, createServer, deleteServer, sleep, uniqueName, waitComputeEnabled, waitServer } from '../openstack/lab-cloud';
+import { bootRefs, connectLab, createServer, deleteServer, sleep, uniqueName, waitComputeEnabled, waitGuestReady, waitServer } from '../openstack/lab-cloud';
 import { labSsh } from '../remote/lab-ssh';
+import { withFixApplied } from '../checks/apply-fix';
 import { labDiagnose, saveEvidence } from './lab-diagnose';
 
 /**
@@ -182,6 +183,55 @@ describe('diagnosis on the lab (integration)', function () {
       }
       const after = (await client.compute.listServices({ binary: 'nova-compute', host })).data[0];
       assert.equal(after.status, 'enabled');
+    });
+
+    it('nova-compute stopped on the server\'s host: its service goes down (service_down_time); starting it (the fix) brings it up', async () => {
+      const host = (await client.compute.getServer(server.id)).data.host!;
+      await sh(host, ['lab-service', 'stop', 'nova-compute']);
+      try {
+        const end = Date.now() + 240_000;
+        let svc;
+        while (Date.now() < end) {
+          svc = (await client.compute.listServices({ binary: 'nova-compute', host })).data[0];
+          if (svc.state === 'down') break;
+          await sleep(3000);
+        }
+        assert.equal(svc?.state, 'down', `nova still reports ${host} up`);
+        const d = await diagnoseSaved('compute-service-down', server.id);
+        const f = finding(d, 'compute-service-down');
+        assert.equal(f.vars.host, host);
+        assert.ok(f.evidence.some((e) => e.source === 'service' && new RegExp(`nova-compute on ${host}: enabled, down`).test(e.text)));
+      } finally {
+        await sh(host, ['lab-service', 'start', 'nova-compute']);
+        await waitComputeEnabled(client, host);
+      }
+    });
+
+    it('live migration compute1 → compute2 fails for libvirt\'s reason; Diagnose names compute2\'s libvirtd.conf and the config doctor\'s rule; with that fix applied (and libvirtd restarted) the same migration succeeds (restored after)', async () => {
+      await waitGuestReady(client, server.id);
+      let cur = (await client.compute.getServer(server.id)).data;
+      if (cur.host !== 'compute1') {
+        await client.compute.liveMigrate(server.id, { host: 'compute1' });
+        cur = await waitServer(client, server.id, (x) => x.status === 'ACTIVE' && x.host === 'compute1' && !x.taskState, 'ACTIVE on compute1', 240_000);
+        await waitGuestReady(client, server.id);
+      }
+      const t0 = Date.now();
+      await client.compute.liveMigrate(server.id, { host: 'compute2' });
+      const m = await migrationEnded(server.id, t0);
+      assert.match(m.status, /^(failed|error)$/);
+      await waitServer(client, server.id, (x) => x.status === 'ACTIVE' && !x.taskState, 'ACTIVE', 120_000);
+      const d = await diagnoseSaved('live-migration-target-refused-fix', server.id);
+      assert.equal(d.findings[0]?.signature, 'live-migration-target-libvirtd-refused', `findings: ${d.findings.map((x) => x.signature).join(', ')}`);
+      const qf = d.findings[0].fixes[0].quickFix!;
+      assert.deepEqual(qf, { host: 'compute2', file: '/etc/libvirt/libvirtd.conf', rule: 'libvirt/tcp-disabled' });
+      await withFixApplied(pool, client, qf, async () => {
+        await waitGuestReady(client, server.id);
+        const t1 = Date.now();
+        await client.compute.liveMigrate(server.id, { host: 'compute2' });
+        const moved = await waitServer(client, server.id, (x) => x.status === 'ACTIVE' && x.host === 'compute2' && !x.taskState, 'ACTIVE on compute2', 240_000);
+        assert.equal(moved.host, 'compute2');
+        assert.equal((await migrationEnded(server.id, t1)).status, 'completed');
+      });
     });
   });
 
