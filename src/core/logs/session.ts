@@ -6,6 +6,9 @@ import type { CorrelationKey } from './keys';
 import { MergedLog, prefixWidths, renderEntry, type PrefixWidths } from './merge';
 import type { HostSources, LogSourceSettings } from './sources';
 import type { LogEntry, LogWarning } from './types';
+import { buildTimeline } from '../timeline/build';
+import { summaryLines } from '../timeline/render';
+import type { Timeline } from '../timeline/types';
 
 /**
  * What a correlated-logs view holds: the merged entries (bounded), per-host state and warnings, for one query.
@@ -42,6 +45,9 @@ export class CorrelatedLogSession {
   private listeners = new Set<() => void>();
   private readonly sourceCache = new Map<string, HostSources>();
   private widths: PrefixWidths;
+  /** Counts changes: the timeline is rebuilt only when it moved. */
+  private version = 0;
+  private story?: { version: number; timeline: Timeline; entries: readonly LogEntry[] };
 
   constructor(
     readonly hosts: LogHost[],
@@ -61,6 +67,7 @@ export class CorrelatedLogSession {
   }
 
   private changed(): void {
+    this.version++;
     for (const l of this.listeners) l();
   }
 
@@ -140,6 +147,23 @@ export class CorrelatedLogSession {
     } catch (e) {
       if (!isCancelled(e)) throw e;
     }
+  }
+
+  /**
+   * The request's story (src/core/timeline) over the entries held now, with those entries (the timeline's record
+   * indices point into them). Rebuilt only after a change.
+   */
+  timeline(): { timeline: Timeline; entries: readonly LogEntry[] } {
+    if (!this.story || this.story.version !== this.version) {
+      const entries = this.log.all().slice();
+      this.story = { version: this.version, timeline: buildTimeline(entries), entries };
+    }
+    return this.story;
+  }
+
+  /** The summary the document starts with: the steps with durations and the outcome (`# story: …`). */
+  summary(): string[] {
+    return this.log.size ? summaryLines(this.timeline().timeline) : [];
   }
 
   /** Header lines (`# …`): the query, failed hosts and warnings, so the document says why something is missing. */

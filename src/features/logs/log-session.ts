@@ -30,6 +30,7 @@ export class LogSession implements vscode.Disposable {
   private phase: Phase = 'planning';
   private failure?: string;
   private timer?: NodeJS.Timeout;
+  private readonly renderListeners = new Set<() => void>();
   /** Resolves when the first search is complete (or failed): tests and progress wait for it. */
   readonly searched: Promise<void>;
   private markSearched!: () => void;
@@ -45,6 +46,17 @@ export class LogSession implements vscode.Disposable {
 
   get signal(): AbortSignal {
     return this.ctrl.signal;
+  }
+
+  /** The core session, once planned (the timeline view reads its entries and timeline). */
+  get correlation(): CorrelatedLogSession | undefined {
+    return this.core;
+  }
+
+  /** Registers a listener of the rendered document's changes (throttled like the document). */
+  onDidRender(listener: () => void): vscode.Disposable {
+    this.renderListeners.add(listener);
+    return new vscode.Disposable(() => this.renderListeners.delete(listener));
   }
 
   get following(): boolean {
@@ -95,21 +107,29 @@ export class LogSession implements vscode.Disposable {
   }
 
   private changed(now = false) {
+    const fire = () => {
+      this.onChange(this.uri);
+      for (const l of this.renderListeners) l();
+    };
     if (now) {
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.onChange(this.uri);
+      fire();
       return;
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.onChange(this.uri);
+      fire();
     }, 200);
   }
 
-  /** The document: what was asked and where (hosts with their state, notes), then the core's merged text. */
+  /**
+   * The document: what was asked, the request's story (steps, durations, outcome), where it was searched (hosts with
+   * their state, notes), then the core's merged text.
+   */
   render(): string {
     const out = [`# Correlated logs: ${this.plan?.title ?? decodeURIComponent(this.uri.path.slice(1))}  [${PHASES[this.phase]}]`];
+    if (this.core) out.push(...this.core.summary());
     if (this.core) {
       out.push(`# hosts: ${[...this.core.hostStates.entries()].map(([h, s]) => `${h} ${hostText(s)}`).join(' · ')}`);
       out.push(`# keys: ${this.core.keys.map((k) => k.value).join(', ')}`);
