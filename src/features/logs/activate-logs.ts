@@ -98,7 +98,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
     if (q.dir) {
       const key = parseQueryKey(q.request ?? q.server ?? '');
       const hosts = offlineHosts(q.dir, { log: logger });
-      return { title: `${key.value} in ${q.dir}`, keys: [key], hosts, notes: [`Offline: ${hosts.length} host folder(s) under "${q.dir}"; times read as UTC.`], follow: false };
+      return { title: `${key.value} in ${q.dir}`, keys: [key], hosts, notes: [`Offline: ${hosts.length} host folder(s) under "${q.dir}"; times read as UTC.`], follow: !!q.follow };
     }
     // The query's own cloud (a link or document names it), not whichever cloud is active now.
     const cloud = services.cloud(q.cloud);

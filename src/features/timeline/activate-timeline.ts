@@ -61,7 +61,7 @@ export function activateTimeline(services: TimelineServices): TimelineFeature {
       q = { request: parseQueryKey(arg.requestId).value, cloud, dir: arg.dir };
       title = q.request!;
     } else if (arg.serverId) {
-      q = { server: parseQueryKey(arg.serverId).value, cloud, dir: arg.dir, follow: arg.dir ? false : (arg.follow ?? true) };
+      q = { server: parseQueryKey(arg.serverId).value, cloud, dir: arg.dir, follow: arg.follow ?? !arg.dir };
       title = arg.name ?? q.server!;
     } else {
       throw new TroubleshooterError('InvalidInput', 'Show the timeline of what? Give a request id or an instance.');

@@ -3,7 +3,8 @@
 // top and the timeline beside it; a click on the failing span (the same message the webview posts) shows that line
 // in the document; the webview itself loads under its CSP and answers the SVG export.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
@@ -12,10 +13,10 @@ const EXTENSION_ID = 'openstack-troubleshooter.openstack-troubleshooter';
 // bundled into out/test/extension/suite/: the repository's fixtures are four folders up
 const LAB = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'timeline', 'lab');
 
-async function until(what: string, ms: number, probe: () => boolean): Promise<void> {
+async function until(what: string | (() => string), ms: number, probe: () => boolean): Promise<void> {
   const end = Date.now() + ms;
   while (!probe()) {
-    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}.`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -47,7 +48,7 @@ describe('request timeline (offline, lab captures)', function () {
     const doc = await vscode.workspace.openTextDocument(panel.session.uri);
     // the provider re-renders after the search: the document catches up
     const story = /^# story: \d+ steps in 43\.83 s from \d+ records: FAILED at "Memory copy" \(compute1 nova-compute\)$/;
-    await until(`the story on top of the document (line 2 is "${doc.lineAt(1).text}")`, 10_000, () => story.test(doc.lineAt(1).text));
+    await until(() => `the story on top of the document (line 2 is "${doc.lineAt(1).text}")`, 10_000, () => story.test(doc.lineAt(1).text));
 
     const editor = await panel.reveal(failing.record!);
     assert.ok(editor, 'the line was found');
@@ -70,5 +71,36 @@ describe('request timeline (offline, lab captures)', function () {
     // the same document asked again reuses its panel
     const again = await api.timeline.show(panel.session.uri);
     assert.equal(again, panel);
+  });
+
+  it('follow mode adds spans: the rest of a live migration appended to compute2\'s log while the document follows', async () => {
+    // the lab captures in a scratch folder, compute2's nova-compute.log cut where vm2's memory copy begins; the cut
+    // lines (real records) are appended once the document follows
+    const dir = mkdtempSync(join(tmpdir(), 'ost-timeline-follow-'));
+    try {
+      cpSync(LAB, dir, { recursive: true });
+      const log = join(dir, 'compute2', 'var', 'log', 'nova', 'nova-compute.log');
+      const lines = readFileSync(log, 'utf8').split('\n');
+      const cut = lines.findIndex((l) => l.includes('[instance: 7a69a44b-4a93-4515-b6ff-498a950fc243] Increasing downtime'));
+      assert.ok(cut > 0, 'the capture holds the memory copy of vm2');
+      writeFileSync(log, `${lines.slice(0, cut).join('\n')}\n`);
+      const panel = await api.timeline.show({ serverId: '7a69a44b-4a93-4515-b6ff-498a950fc243', name: 'vm2', dir, follow: true });
+      assert.ok(panel);
+      await panel.session.searched;
+      const before = panel.post()!;
+      assert.ok(!before.steps.some((s) => s.kind === 'lm-copy'), 'no memory copy yet');
+      await until('the document to follow compute2', 30_000, () => panel.session.correlation?.hostStates.get('compute2')?.state === 'following');
+      appendFileSync(log, lines.slice(cut).join('\n'));
+      await until(() => `a memory-copy span (steps: ${panel.model?.steps.map((s) => s.kind).join(' ')})`, 30_000, () => !!panel.model?.steps.some((s) => s.kind === 'lm-copy'));
+      const after = panel.model!;
+      assert.equal(after.following, true);
+      const copy = after.steps.find((s) => s.kind === 'lm-copy')!;
+      assert.equal(after.lanes[copy.lane].id, 'compute2 nova-compute');
+      assert.ok(after.steps.some((s) => s.label === 'Post-migration: now on compute1'), 'and the post-migration that followed it');
+      assert.ok(after.steps.length > before.steps.length);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
