@@ -178,10 +178,13 @@ export class CorrelatedLogSession {
     return out;
   }
 
-  /** The whole document text: header, then every entry as `host service | line` / `host service + line`. */
-  render(): string {
+  /**
+   * The whole document text: header, then every entry as `host service | line` / `host service + line`; with `keep`,
+   * only the entries it keeps.
+   */
+  render(keep?: (e: LogEntry) => boolean): string {
     const lines = this.header();
-    for (const e of this.log.all()) lines.push(...renderEntry(e, this.widths));
+    for (const e of this.log.all()) if (!keep || keep(e)) lines.push(...renderEntry(e, this.widths));
     return `${lines.join('\n')}\n`;
   }
 

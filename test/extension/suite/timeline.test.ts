@@ -103,4 +103,38 @@ describe('request timeline (offline, lab captures)', function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a readable document: legend, a level filter, Stop Following and Resume Following (which catches up on lines written meanwhile)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-timeline-resume-'));
+    try {
+      cpSync(LAB, dir, { recursive: true });
+      const log = join(dir, 'compute2', 'var', 'log', 'nova', 'nova-compute.log');
+      const lines = readFileSync(log, 'utf8').split('\n');
+      const cut = lines.findIndex((l) => l.includes('[instance: 7a69a44b-4a93-4515-b6ff-498a950fc243] Increasing downtime'));
+      writeFileSync(log, `${lines.slice(0, cut).join('\n')}\n`);
+      const { session } = await api.logs.open({ server: '7a69a44b-4a93-4515-b6ff-498a950fc243', dir, follow: true }, 'vm2 readable');
+      await session.searched;
+      await until('following', 30_000, () => session.following);
+      const doc = await vscode.workspace.openTextDocument(session.uri);
+      assert.ok(doc.getText().includes('\n# legend: "host service | " starts a record, "host service + " continues it'), 'the legend');
+
+      session.filter = { minLevel: 'WARNING' };
+      await until('the filter line', 10_000, () => /^# filter: level ≥ WARNING \(\d+ of \d+ records shown/m.test(doc.getText()));
+      const shown = doc.getText().split('\n').filter((l) => /^\S+ +\S+ +\| /.test(l));
+      assert.ok(shown.length > 0 && shown.every((l) => / (WARNING|ERROR|CRITICAL) |: (warning|error) : /.test(l)), shown.join('\n'));
+      await vscode.commands.executeCommand('openstack.logs.clearFilter', session.uri);
+      await until('the filter gone', 10_000, () => !doc.getText().includes('# filter:'));
+
+      await vscode.commands.executeCommand('openstack.logs.stopFollowing', session.uri);
+      await until('paused', 10_000, () => session.paused);
+      await until('the title to say so', 10_000, () => doc.lineAt(0).text.endsWith('[following stopped (OpenStack: Resume Following)]'));
+      appendFileSync(log, lines.slice(cut).join('\n'));
+      await vscode.commands.executeCommand('openstack.logs.resumeFollowing', session.uri);
+      await until('following again', 30_000, () => session.following);
+      await until('the lines written while stopped', 10_000, () => doc.getText().includes('Migration running for 0 secs, memory 90% remaining'));
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
