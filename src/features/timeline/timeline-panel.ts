@@ -4,7 +4,7 @@ import { TroubleshooterError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { LogEntry } from '../../core/logs/types';
 import { timelineViewModel, type TimelineViewModel } from '../../core/timeline/view-model';
-import type { LogSession } from '../logs/log-session';
+import { describeFilter, filterActive, type LogSession } from '../logs/log-session';
 import { isFromWebview, type ToWebview } from './messages';
 
 /** Re-posting the model while the document follows: at most this often. */
@@ -144,7 +144,26 @@ export class TimelinePanel implements vscode.Disposable {
     let at = text.indexOf(needle);
     // the same text logged by two hosts: take the one whose line starts with this entry's host
     while (at >= 0 && !text.startsWith(e.host, text.lastIndexOf('\n', at) + 1)) at = text.indexOf(needle, at + 1);
-    if (at < 0) return undefined;
+    if (at < 0) {
+      if (filterActive(this.session.filter)) {
+        const clear = 'Clear Filter';
+        const choice = await vscode.window.showInformationMessage(`The record is hidden by the document's filter "${describeFilter(this.session.filter)}".`, clear);
+        if (choice === clear) {
+          const changed = new Promise<void>((resolve) => {
+            const sub = vscode.workspace.onDidChangeTextDocument((ev) => {
+              if (ev.document.uri.toString() !== doc.uri.toString()) return;
+              sub.dispose();
+              resolve();
+            });
+            setTimeout(() => (sub.dispose(), resolve()), 2000);
+          });
+          this.session.filter = {};
+          await changed;
+          return this.reveal(record);
+        }
+      }
+      return undefined;
+    }
     const line = doc.positionAt(at).line;
     const range = new vscode.Range(line, 0, line, doc.lineAt(line).text.length);
     const visible = vscode.window.visibleTextEditors.find((x) => x.document.uri.toString() === doc.uri.toString());
