@@ -25,12 +25,16 @@ export function formatClock(us: number): string {
 
 const OUTCOME: Record<TimelineStep['outcome'], string> = { ok: 'ok', failed: 'FAILED', unknown: '…' };
 
-/** One line about the whole story: steps, total time, outcome and where it failed. */
+/**
+ * One line about the whole story: steps, total time, outcome and where it failed. "no step failed" rather than a
+ * success: a failure logged without the request's context (nova's libvirt driver logs a live migration's failure
+ * under `[-]`) is only in an instance's story, not in the request's.
+ */
 export function headline(t: Timeline): string {
   if (t.steps.length === 0) return `No known step among ${t.records} records.`;
   const total = formatDuration(t.endUs - t.startUs);
   const failing = t.steps.find((s) => s.id === t.failingStep);
-  const outcome = failing ? `FAILED at "${failing.label}" (${failing.host} ${failing.service})` : t.outcome === 'ok' ? 'ok' : 'outcome unknown';
+  const outcome = failing ? `FAILED at "${failing.label}" (${failing.host} ${failing.service})` : t.outcome === 'ok' ? 'no step failed' : 'outcome unknown';
   return `${t.steps.length} steps in ${total} from ${t.records} records: ${outcome}`;
 }
 

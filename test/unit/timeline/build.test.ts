@@ -127,6 +127,14 @@ describe('timeline: the lab (real-virt) records', function () {
     assert.match(text.split('\n').find((l) => l.includes('← failing step'))!, /compute1 +nova-compute +Memory copy — Live Migration failure/);
   });
 
+  it('the same failed live migration by its request id: its own records hold no failure (the driver logs it under [-]), so the story claims no success either', async () => {
+    const { t } = await story(lab, 'req-b32d88d8-2394-4830-a24f-37ad52ad138d');
+    assert.equal(t.failingStep, undefined);
+    assert.ok(!t.steps.some((s) => s.kind === 'lm-copy' || s.kind === 'lm-post'), kinds(t).join(' '));
+    assert.equal(only(t, (s) => s.kind === 'schedule', 'scheduling').label, 'Scheduled to compute2');
+    assert.match(timelineText(t).split('\n')[0], /: no step failed$/);
+  });
+
   it('a live migration refused by the scheduler (vm3, request id): the scheduling step fails with "No valid host"; the conductor\'s traceback joins it', async () => {
     const { t, entries } = await story(lab, 'req-7e6d6c9e-acf2-4d1b-bc9f-3c75634b8639');
     assert.equal(t.outcome, 'failed');
