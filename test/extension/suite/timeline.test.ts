@@ -117,6 +117,8 @@ describe('request timeline (offline, lab captures)', function () {
       await until('following', 30_000, () => session.following);
       const doc = await vscode.workspace.openTextDocument(session.uri);
       assert.ok(doc.getText().includes('\n# legend: "host service | " starts a record, "host service + " continues it'), 'the legend');
+      assert.equal(doc.languageId, 'openstack-log');
+      assert.equal(vscode.workspace.getConfiguration('editor', { languageId: 'openstack-log' }).get('wordWrap'), 'on', 'long records wrap by default');
 
       session.filter = { minLevel: 'WARNING' };
       await until('the filter line', 10_000, () => /^# filter: level ≥ WARNING \(\d+ of \d+ records shown/m.test(doc.getText()));
