@@ -94,7 +94,9 @@
   function render() {
     if (!model) return;
     const L = layout();
-    headline.textContent = `${model.title} — ${model.headline}${model.following ? ' (following)' : ''}`;
+    // aria-live: only a changed headline is announced, not every redraw
+    const text = `${model.title} — ${model.headline}${model.following ? ' (following)' : ''}`;
+    if (headline.textContent !== text) headline.textContent = text;
     headline.className = model.outcome === 'failed' ? 'failed' : '';
     const W = width();
     const H = L.height;
