@@ -160,6 +160,8 @@ async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>,
     instanceName: o.instanceName,
     contextLines: o.context,
     sourceCache,
+    // the steps of a request need its instance's context-less records (a live migration's failure is logged so)
+    instanceContextless: o.timeline,
     onEvent: (e) => {
       const text = describeEvent(e);
       if (text && !o.json) io.err(`warning: ${text}`);

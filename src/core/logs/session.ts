@@ -33,6 +33,8 @@ export interface SessionOptions {
   /** Entries kept in memory; the oldest are dropped beyond it (follow mode). Default 50 000. */
   capacity?: number;
   contextLines?: number;
+  /** A request query also takes the instance's context-less records of its window (correlate.ts). */
+  instanceContextless?: boolean;
 }
 
 export class CorrelatedLogSession {
@@ -87,6 +89,7 @@ export class CorrelatedLogSession {
       instanceName: this.options.instanceName,
       instanceUuid: this.options.instanceUuid,
       contextLines: this.options.contextLines,
+      instanceContextless: this.options.instanceContextless,
       maxEntries: this.log.capacity,
       sourceCache: this.sourceCache,
       onEvent: (e) => {

@@ -24,7 +24,7 @@ export interface BuildOptions {
 
 interface Work extends TimelineStep {
   closed: boolean;
-  /** Distinct neutron events of a network step. */
+  /** Distinct events of a network step (vif plugged/unplugged, neutron's network-vif-*). */
   events?: Set<string>;
   lastUs: number;
   labelled: boolean;
@@ -250,7 +250,7 @@ export function buildTimeline(entries: readonly LogEntry[], opts: BuildOptions =
       }
     }
     if ((p.role === 'end' || p.role === 'fail') && !p.onNamedHost && s.records.length > 1) s.service = e.service;
-    if (p.kind === 'network' && p.label.includes('{')) (s.events ??= new Set()).add(label.replace(/^Neutron: network-/, ''));
+    if (p.kind === 'network') (s.events ??= new Set()).add(label.replace(/^Neutron: network-/, 'neutron '));
     if (!s.labelled && p.label.includes('{')) {
       s.label = label;
       s.labelled = true;
@@ -306,7 +306,7 @@ export function buildTimeline(entries: readonly LogEntry[], opts: BuildOptions =
     counts.set(s.kind, n + 1);
     const { closed: _c, lastUs: _l, labelled: _b, events, ...step } = s;
     if (events && events.size > 1) {
-      step.label = 'Neutron events';
+      step.label = 'Network';
       step.detail ??= [...events].join(', ');
     }
     step.id = `${s.kind}#${n}`;

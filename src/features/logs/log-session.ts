@@ -126,6 +126,9 @@ export class LogSession implements vscode.Disposable {
         instanceName: plan.instanceName,
         instanceUuid: plan.instanceUuid,
         capacity: this.capacity,
+        // a request's document also shows its instance's context-less records ([-]) of the request's window: where
+        // nova's libvirt driver logs a live migration's progress and failure
+        instanceContextless: true,
       });
       this.core = core;
       core.onDidChange(() => this.changed());

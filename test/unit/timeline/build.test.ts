@@ -15,8 +15,8 @@ import { sharedFixtures } from '../../support/lab';
 const lab = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab');
 const shared = sharedFixtures('real-logs', 'live-migration-two-computes');
 
-async function story(dir: string, query: string): Promise<{ entries: LogEntry[]; t: Timeline }> {
-  const r = await correlate([parseQueryKey(query)], offlineHosts(dir));
+async function story(dir: string, query: string, opts: { instanceContextless?: boolean } = {}): Promise<{ entries: LogEntry[]; t: Timeline }> {
+  const r = await correlate([parseQueryKey(query)], offlineHosts(dir), opts);
   return { entries: r.entries, t: buildTimeline(r.entries) };
 }
 
@@ -133,6 +133,17 @@ describe('timeline: the lab (real-virt) records', function () {
     assert.ok(!t.steps.some((s) => s.kind === 'lm-copy' || s.kind === 'lm-post'), kinds(t).join(' '));
     assert.equal(only(t, (s) => s.kind === 'schedule', 'scheduling').label, 'Scheduled to compute2');
     assert.match(timelineText(t).split('\n')[0], /: no step failed$/);
+  });
+
+  it("…and with the instance's context-less records of the request's window (instanceContextless), the request's story finds the failing memory copy", async () => {
+    const { t, entries } = await story(lab, 'req-b32d88d8-2394-4830-a24f-37ad52ad138d', { instanceContextless: true });
+    const failing = t.steps.find((s) => s.id === t.failingStep)!;
+    assert.equal(failing?.kind, 'lm-copy', kinds(t).join(' '));
+    assert.equal(failing.host, 'compute1');
+    assert.equal(only(t, (s) => s.kind === 'lm-pre', 'pre-live-migration').host, 'compute2');
+    // only context-less records of that instance were added, none of other requests
+    const added = entries.filter((e) => !e.requestId && e.service === 'nova-compute');
+    assert.ok(added.length >= 3 && added.every((e) => e.instance === 'd5eaf75f-c9ad-4e0a-a381-44018b86fe74' && e.lines[0].includes(' [-] ')), added.map((e) => e.lines[0]).join('\n'));
   });
 
   it('a live migration refused by the scheduler (vm3, request id): the scheduling step fails with "No valid host"; the conductor\'s traceback joins it', async () => {
