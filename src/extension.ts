@@ -11,6 +11,7 @@ import { activateConfigDoctor, type ConfigDoctorFeature } from './features/confi
 import { activateExplorer, type ExplorerHandle } from './features/explorer/activate-explorer';
 import { activateLogs, type LogsFeature } from './features/logs/activate-logs';
 import { activateSftp } from './features/sftp/activate-sftp';
+import { activateTimeline, type TimelineFeature } from './features/timeline/activate-timeline';
 import { registerCommand } from './platform/commands';
 import { createLogChannel } from './platform/log-channel';
 import { Secrets } from './platform/secrets';
@@ -25,6 +26,7 @@ export interface ExtensionApi {
   logs: LogsFeature;
   explorer: ExplorerHandle;
   configs: ConfigDoctorFeature;
+  timeline: TimelineFeature;
 }
 
 /** Composition root: builds the services and activates each feature. No logic lives here. */
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost, diagnose });
   const sftp = activateSftp({ pool: () => ssh.pool, logger });
   const configs = activateConfigDoctor({ logger, ssh });
+  const timeline = activateTimeline({ logger, logs, extensionUri: context.extensionUri, activeCloud: () => session.activeCloud });
 
   context.subscriptions.push(
     channel,
@@ -62,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     checks,
     sftp,
     configs,
+    timeline,
     registerCommand('openstack.showLog', logger, () => channel.show()),
     registerCommand('openstack.credentials.forget', logger, async () => {
       const n = await secrets.forgetAll();
@@ -70,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   const activationMs = Math.round(performance.now() - started);
   logger.info(`Activated in ${activationMs} ms.`);
-  return { activationMs, clouds: session, cloudsUi: clouds.ui, logs, explorer, configs };
+  return { activationMs, clouds: session, cloudsUi: clouds.ui, logs, explorer, configs, timeline };
 }
 
 export function deactivate(): void {}

@@ -13,12 +13,14 @@ import { SshPool } from '../../core/remote/pool';
 import { SshConfigResolver } from '../../core/remote/ssh-config';
 import { planInstanceLogs, planRequestLogs, type HostMapping } from '../../core/journeys/log-plan';
 import { OpenStackClient } from '../../core/openstack/client';
+import { buildTimeline } from '../../core/timeline/build';
+import { timelineText } from '../../core/timeline/render';
 import { loadCloudConfig } from '../../core/openstack/clouds-config';
 import type { CliCommand, CliIo } from '../command';
 
 const USAGE =
   'logs correlate <req-id|instance-uuid|instance-name> [--dir DIR [--tz ZONE|+HHMM] | --cloud NAME | --hosts H1,H2,…] [--ssh-config FILE] [--openssh] ' +
-  '[--since all|30m|6h|7d|ISO-TIME] [--instance-name instance-XXXXXXXX] [--context N] [--json] [--follow]';
+  '[--since all|30m|6h|7d|ISO-TIME] [--instance-name instance-XXXXXXXX] [--context N] [--json] [--follow | --timeline]';
 
 interface Options {
   key?: string;
@@ -29,6 +31,8 @@ interface Options {
   openssh: boolean;
   json: boolean;
   follow: boolean;
+  /** Print the request's steps (a table; with --json the timeline object) instead of its lines. */
+  timeline: boolean;
   since?: string;
   tz?: string;
   instanceName?: string;
@@ -50,7 +54,7 @@ function parseTz(tz: string): HostClock {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { openssh: false, json: false, follow: false };
+  const o: Options = { openssh: false, json: false, follow: false, timeline: false };
   const value = (i: number, name: string) => {
     const v = args[i + 1];
     if (v === undefined || v.startsWith('--')) throw new TroubleshooterError('InvalidInput', `Option "${name}" needs a value.`);
@@ -76,12 +80,14 @@ function parseArgs(args: string[]): Options {
       case '--openssh': o.openssh = true; break;
       case '--json': o.json = true; break;
       case '--follow': o.follow = true; break;
+      case '--timeline': o.timeline = true; break;
       default:
         if (a.startsWith('--')) throw new TroubleshooterError('InvalidInput', `Unknown option "${a}".`);
         if (o.key !== undefined) throw new TroubleshooterError('InvalidInput', `Unexpected argument "${a}".`);
         o.key = a;
     }
   }
+  if (o.follow && o.timeline) throw new TroubleshooterError('InvalidInput', '--timeline prints the steps once: it does not go with --follow.');
   return o;
 }
 
@@ -106,7 +112,7 @@ function describeEvent(e: CorrelationEvent): string | undefined {
 
 export const logsCorrelateCommand: CliCommand = {
   name: 'logs correlate',
-  summary: 'Every log line of one request id or instance across hosts and services, merged by time (optionally live).',
+  summary: 'Every log line of one request id or instance across hosts and services, merged by time (optionally live), or its steps (--timeline).',
   usage: USAGE,
   async run(args, io) {
     const o = parseArgs(args);
@@ -154,12 +160,19 @@ async function runCorrelation(o: Options, key: ReturnType<typeof parseQueryKey>,
     instanceName: o.instanceName,
     contextLines: o.context,
     sourceCache,
+    // the steps of a request need its instance's context-less records (a live migration's failure is logged so)
+    instanceContextless: o.timeline,
     onEvent: (e) => {
       const text = describeEvent(e);
       if (text && !o.json) io.err(`warning: ${text}`);
     },
   });
-  if (o.json && !o.follow) {
+  if (o.timeline) {
+    const t = buildTimeline(result.entries);
+    if (o.json) io.out(JSON.stringify(t, null, 2));
+    else if (result.entries.length) io.out(timelineText(t));
+    else io.err(`No log lines found for "${key.value}" on ${hosts.map((h) => h.runner.host).join(', ')}.`);
+  } else if (o.json && !o.follow) {
     io.out(JSON.stringify({ keys: result.keys, hosts: result.hosts.map(({ sources: _s, ...h }) => h), warnings: result.warnings, truncated: result.truncated, entries: result.entries }, null, 2));
   } else if (o.json) {
     for (const e of result.entries) io.out(JSON.stringify(e));

@@ -73,6 +73,12 @@ export interface CorrelateOptions {
   maxRounds?: number;
   /** Reuse detected sources (follow mode, repeated queries). */
   sourceCache?: Map<string, HostSources>;
+  /**
+   * A request query: also the instance's nova records that carry no request context (`[-] [instance: <uuid>]`)
+   * from the request's first line to 2 s after its last. nova's libvirt driver logs a live migration's progress,
+   * completion and failure that way, so without them a request's story cannot say where a migration failed.
+   */
+  instanceContextless?: boolean;
 }
 
 export interface HostStatus {
@@ -421,8 +427,46 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
       const libvirtKeys = [...extraInstance];
       for (const u of [...instances].slice(0, 4)) if (!libvirtKeys.some((k) => k.value === u)) libvirtKeys.push({ kind: 'instance', value: u });
       if (libvirtKeys.length) libvirtDone = searchLibvirt(libvirtKeys, window);
+      const uuids = libvirtKeys.filter((k) => k.kind === 'instance');
+      if (opts.instanceContextless && uuids.length) {
+        const libvirt = libvirtDone;
+        libvirtDone = Promise.all([libvirt, searchContextless(uuids, window)]).then(() => undefined);
+      }
     }
     log.trace(`Correlation round ${round}: ${total - before} new entries, ${pending.length} new ids.`);
+  }
+
+  /** The instance's context-less nova records (`[-]`) in the request's window (the libvirt folders excluded). */
+  async function searchContextless(uuids: CorrelationKey[], w: { fromUs: number; toUs: number }) {
+    // nothing of the request happens before its first line; its driver's last words may come just after its last one
+    const from = w.fromUs;
+    const to = w.toUs + 2_000_000;
+    await Promise.all(
+      hosts.map(async (h) => {
+        const host = h.runner.host;
+        const src = detected.get(host);
+        if (!src || !status.get(host)!.ok) return;
+        const dirs = src.dirs.filter((d) => !LIBVIRT_DIRS.some((l) => d === l || d.startsWith(`${l}/`)));
+        if (!dirs.length) return;
+        let batch: LogEntry[] = [];
+        try {
+          await searchHost(h, src, { keys: uuids, dirs, journald: src.journald, keep: (e) => e.ts >= from && e.ts <= to && e.service.startsWith('nova') && e.format === 'oslo' && !e.requestId && / \[-\] /.test(e.lines[0] ?? '') }, {
+            signal: opts.signal,
+            sinceMs: opts.sinceMs,
+            contextLines: 0,
+            timeoutMs: opts.searchTimeoutMs,
+            refMs,
+            emit: (e) => collectEntry(e, batch),
+            warn,
+          });
+          if (batch.length) onEvent({ type: 'entries', host, entries: batch });
+          batch = [];
+        } catch (e) {
+          if (isCancelled(e) && opts.signal?.aborted) throw e;
+          failHost(host, 0, e);
+        }
+      }),
+    );
   }
 
   async function searchLibvirt(libvirtKeys: CorrelationKey[], w: { fromUs: number; toUs: number }) {

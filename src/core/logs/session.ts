@@ -6,6 +6,9 @@ import type { CorrelationKey } from './keys';
 import { MergedLog, prefixWidths, renderEntry, type PrefixWidths } from './merge';
 import type { HostSources, LogSourceSettings } from './sources';
 import type { LogEntry, LogWarning } from './types';
+import { buildTimeline } from '../timeline/build';
+import { summaryLines } from '../timeline/render';
+import type { Timeline } from '../timeline/types';
 
 /**
  * What a correlated-logs view holds: the merged entries (bounded), per-host state and warnings, for one query.
@@ -30,6 +33,8 @@ export interface SessionOptions {
   /** Entries kept in memory; the oldest are dropped beyond it (follow mode). Default 50 000. */
   capacity?: number;
   contextLines?: number;
+  /** A request query also takes the instance's context-less records of its window (correlate.ts). */
+  instanceContextless?: boolean;
 }
 
 export class CorrelatedLogSession {
@@ -42,6 +47,9 @@ export class CorrelatedLogSession {
   private listeners = new Set<() => void>();
   private readonly sourceCache = new Map<string, HostSources>();
   private widths: PrefixWidths;
+  /** Counts changes: the timeline is rebuilt only when it moved. */
+  private version = 0;
+  private story?: { version: number; timeline: Timeline; entries: readonly LogEntry[] };
 
   constructor(
     readonly hosts: LogHost[],
@@ -61,6 +69,7 @@ export class CorrelatedLogSession {
   }
 
   private changed(): void {
+    this.version++;
     for (const l of this.listeners) l();
   }
 
@@ -80,6 +89,7 @@ export class CorrelatedLogSession {
       instanceName: this.options.instanceName,
       instanceUuid: this.options.instanceUuid,
       contextLines: this.options.contextLines,
+      instanceContextless: this.options.instanceContextless,
       maxEntries: this.log.capacity,
       sourceCache: this.sourceCache,
       onEvent: (e) => {
@@ -142,6 +152,23 @@ export class CorrelatedLogSession {
     }
   }
 
+  /**
+   * The request's story (src/core/timeline) over the entries held now, with those entries (the timeline's record
+   * indices point into them). Rebuilt only after a change.
+   */
+  timeline(): { timeline: Timeline; entries: readonly LogEntry[] } {
+    if (!this.story || this.story.version !== this.version) {
+      const entries = this.log.all().slice();
+      this.story = { version: this.version, timeline: buildTimeline(entries), entries };
+    }
+    return this.story;
+  }
+
+  /** The summary the document starts with: the steps with durations and the outcome (`# story: …`). */
+  summary(): string[] {
+    return this.log.size ? summaryLines(this.timeline().timeline) : [];
+  }
+
   /** Header lines (`# …`): the query, failed hosts and warnings, so the document says why something is missing. */
   header(): string[] {
     const out = [`# ${this.query.map((k) => k.value).join(', ')} · keys: ${this.keys.length} · entries: ${this.log.size}${this.log.dropped ? ` (${this.log.dropped} older dropped)` : ''}`];
@@ -154,10 +181,13 @@ export class CorrelatedLogSession {
     return out;
   }
 
-  /** The whole document text: header, then every entry as `host service | line` / `host service + line`. */
-  render(): string {
+  /**
+   * The whole document text: header, then every entry as `host service | line` / `host service + line`; with `keep`,
+   * only the entries it keeps.
+   */
+  render(keep?: (e: LogEntry) => boolean): string {
     const lines = this.header();
-    for (const e of this.log.all()) lines.push(...renderEntry(e, this.widths));
+    for (const e of this.log.all()) if (!keep || keep(e)) lines.push(...renderEntry(e, this.widths));
     return `${lines.join('\n')}\n`;
   }
 

@@ -159,6 +159,12 @@ export function registerExplorerCommands(services: ExplorerServices, trees: Expl
       const target = instanceArg(arg) ?? (await pickInstance('Show Correlated Logs of Instance'));
       await executeCommand('openstack.logs.showInstance', { serverId: target.serverId, cloud: target.cloud, ...(target.name ? { name: target.name } : {}) });
     }),
+    // an instance: its whole story (followed); an instance action: that request's story
+    registerCommand('openstack.instances.showTimeline', logger, async (arg?: unknown) => {
+      if (arg instanceof InstanceActionNode) return executeCommand('openstack.timeline.show', { requestId: arg.action.requestId, cloud: arg.cloud });
+      const target = instanceArg(arg) ?? (await pickInstance('Show Timeline of Instance'));
+      await executeCommand('openstack.timeline.show', { serverId: target.serverId, cloud: target.cloud, ...(target.name ? { name: target.name } : {}) });
+    }),
     registerCommand('openstack.instances.correlateAction', logger, async (arg?: InstanceActionNode) => {
       let requestId: string;
       let cloud: string;

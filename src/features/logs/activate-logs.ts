@@ -11,7 +11,8 @@ import { validateRequestId } from '../../core/remote/validate';
 import { registerCommand } from '../../platform/commands';
 import type { Settings } from '../../platform/settings';
 import type { SshService } from '../../platform/ssh';
-import { LogSession, type SessionPlan } from './log-session';
+import type { LogLevel } from '../../core/logs/types';
+import { filterActive, LogSession, type SessionPlan } from './log-session';
 import { LOG_SCHEME, logUri, parseLogUri, type LogQuery } from './log-uri';
 
 export interface LogsServices {
@@ -103,7 +104,7 @@ export function activateLogs(services: LogsServices): LogsFeature {
     if (q.dir) {
       const key = parseQueryKey(q.request ?? q.server ?? '');
       const hosts = offlineHosts(q.dir, { log: logger });
-      return { title: `${key.value} in ${q.dir}`, keys: [key], hosts, notes: [`Offline: ${hosts.length} host folder(s) under "${q.dir}"; times read as UTC.`], follow: false };
+      return { title: `${key.value} in ${q.dir}`, keys: [key], hosts, notes: [`Offline: ${hosts.length} host folder(s) under "${q.dir}"; times read as UTC.`], follow: !!q.follow };
     }
     // The query's own cloud (a link or document names it), not whichever cloud is active now.
     const cloud = services.cloud(q.cloud);
@@ -235,15 +236,69 @@ export function activateLogs(services: LogsServices): LogsFeature {
       const key = parseQueryKey(query);
       return open(key.kind === 'request' ? { request: key.value, dir } : { server: key.value, dir }, `${key.value}`);
     }),
-    registerCommand('openstack.logs.stopFollowing', logger, () => {
-      const uri = vscode.window.activeTextEditor?.document.uri;
-      const s = uri && sessions.get(uri.toString());
+    registerCommand('openstack.logs.stopFollowing', logger, (uri?: vscode.Uri) => {
+      const s = sessionOfCommand(uri);
       if (s) {
         s.stop();
         emitter.fire(s.uri);
       }
     }),
+    registerCommand('openstack.logs.resumeFollowing', logger, (uri?: vscode.Uri) => {
+      const s = sessionOfCommand(uri);
+      if (!s) throw new TroubleshooterError('NotFound', 'No correlated log document is active.');
+      // resolves when following ends again: not awaited
+      void s.resume();
+    }),
+    registerCommand('openstack.logs.filter', logger, async (uri?: vscode.Uri) => {
+      const s = sessionOfCommand(uri);
+      const core = s?.correlation;
+      if (!s || !core) throw new TroubleshooterError('NotFound', 'No correlated log document is active.');
+      const entries = core.log.all();
+      const count = (pick: (e: (typeof entries)[number]) => string) => {
+        const m = new Map<string, number>();
+        for (const e of entries) m.set(pick(e), (m.get(pick(e)) ?? 0) + 1);
+        return [...m.entries()].sort((a, b) => b[1] - a[1]);
+      };
+      const f = s.filter;
+      type Item = vscode.QuickPickItem & { level?: LogLevel; host?: string; service?: string };
+      const items: Item[] = [
+        { label: 'Level', kind: vscode.QuickPickItemKind.Separator },
+        ...(['WARNING', 'ERROR'] as const).map((level) => ({ label: `${level} and above`, level, picked: f.minLevel === level })),
+        { label: 'Hosts (none picked: all)', kind: vscode.QuickPickItemKind.Separator },
+        ...count((e) => e.host).map(([host, n]) => ({ label: host, description: `${n} records`, host, picked: !!f.hosts?.includes(host) })),
+        { label: 'Services (none picked: all)', kind: vscode.QuickPickItemKind.Separator },
+        ...count((e) => e.service).map(([service, n]) => ({ label: service, description: `${n} records`, service, picked: !!f.services?.includes(service) })),
+      ];
+      const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Filter the log document', placeHolder: 'Records to show (the highest level picked wins)' });
+      if (!picked) return;
+      const levels = picked.filter((p) => p.level).map((p) => p.level!);
+      s.filter = {
+        minLevel: levels.includes('ERROR') ? 'ERROR' : levels[0],
+        hosts: picked.filter((p) => p.host).map((p) => p.host!),
+        services: picked.filter((p) => p.service).map((p) => p.service!),
+      };
+    }),
+    registerCommand('openstack.logs.clearFilter', logger, (uri?: vscode.Uri) => {
+      const s = sessionOfCommand(uri);
+      if (s) s.filter = {};
+    }),
+    // Context keys of the active log document: which of Stop/Resume Following the editor title offers.
+    vscode.window.onDidChangeActiveTextEditor(() => updateContext()),
   ];
+
+  /** The session of a command: the document it was invoked on (editor title passes its URI), else the active one. */
+  function sessionOfCommand(uri?: vscode.Uri): LogSession | undefined {
+    const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+    return target && sessions.get(target.toString());
+  }
+
+  function updateContext(): void {
+    const s = sessionOfCommand();
+    void vscode.commands.executeCommand('setContext', 'openstack.logs.activeFollowing', !!s?.following);
+    void vscode.commands.executeCommand('setContext', 'openstack.logs.activePaused', !!s?.paused);
+    void vscode.commands.executeCommand('setContext', 'openstack.logs.activeFiltered', !!s && filterActive(s.filter));
+  }
+  subs.push(emitter.event(() => updateContext()));
 
   async function askServer(): Promise<string | undefined> {
     const v = await vscode.window.showInputBox({ title: 'Show the logs of an instance', prompt: 'Instance (server) UUID', ignoreFocusOut: true });

@@ -4,6 +4,7 @@ import { main } from '../../../src/cli/main';
 import { MemoryLogger } from '../../../src/core/log';
 
 const labSample = join(__dirname, '..', '..', 'fixtures', 'logs', 'lab-sample');
+const labTimeline = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab');
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -46,6 +47,31 @@ describe('cli: logs correlate', function () {
     assert.ok(doc.entries.length >= 5);
     const claim = doc.entries.find((e) => e.lines[0].includes('Claim successful'))!;
     assert.equal(claim.ts, Date.parse('2026-11-25T18:33:16.237Z') * 1000);
+  });
+
+  it('--timeline prints the steps as a table: durations, hosts, the failing step (lab: the failed live migration of vm1)', async () => {
+    const r = await cli(['logs', 'correlate', 'd5eaf75f-c9ad-4e0a-a381-44018b86fe74', '--dir', labTimeline, '--timeline']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trimEnd().split('\n');
+    assert.match(lines[0], /^\d+ steps in 43\.83 s from \d+ records: FAILED at "Memory copy" \(compute1 nova-compute\)$/);
+    assert.match(lines[2], /^START +DURATION +HOST +SERVICE +STEP$/);
+    assert.ok(lines.some((l) => /^22:34:59\.383 +13\.41 s +compute1 +nova-compute +Spawning on the hypervisor +\[ok\]$/.test(l)), r.out);
+    assert.ok(lines.some((l) => /^22:35:35\.527 +1\.09 s +compute2 +nova-compute +Pre-live-migration on compute2 +\[ok\]$/.test(l)), r.out);
+    const failing = lines.filter((l) => l.includes('← failing step'));
+    assert.equal(failing.length, 1);
+    assert.match(failing[0], /^22:35:36\.657 .* compute1 +nova-compute +Memory copy — Live Migration failure: unable to connect to server at 'compute2:16509'/);
+    assert.ok(lines.includes('Other records (no step):'));
+  });
+
+  it('--timeline --json gives the timeline object; --timeline does not go with --follow', async () => {
+    const r = await cli(['logs', 'correlate', 'req-a21f3158-0c40-404a-a178-78fed092d69d', '--dir', labTimeline, '--timeline', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const t = JSON.parse(r.out) as { outcome: string; steps: { kind: string; host: string }[] };
+    assert.equal(t.outcome, 'ok');
+    assert.deepEqual(t.steps.slice(0, 2).map((s) => `${s.kind}@${s.host}`), ['api@controller', 'delete@compute2']);
+    const both = await cli(['logs', 'correlate', 'req-a21f3158-0c40-404a-a178-78fed092d69d', '--dir', labTimeline, '--timeline', '--follow']);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--timeline prints the steps once: it does not go with --follow\./);
   });
 
   it('exit 2 and one clear line for a bad id or missing hosts', async () => {

@@ -85,3 +85,21 @@ describe('logs/session: what the correlated document shows', function () {
     }
   });
 });
+
+describe('logs/session: the story on top of the document', function () {
+  this.timeout(20_000);
+  const labTimeline = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab');
+
+  it('summarises the steps of the delete (lab) with their durations and outcome; rebuilt only after a change', async () => {
+    const s = new CorrelatedLogSession(offlineHosts(labTimeline), [{ kind: 'request', value: 'req-a21f3158-0c40-404a-a178-78fed092d69d' }]);
+    assert.deepEqual(s.summary(), [], 'nothing found yet: no story');
+    await s.run();
+    const lines = s.summary();
+    assert.match(lines[0], /^# story: \d+ steps in [\d.]+ s from 11 records: no step failed$/);
+    assert.ok(lines.some((l) => /^# +22:37:08\.295 +98 ms +controller +nova-api +DELETE \/servers\/7c089e49… → 204 +\[ok\]$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^# +22:37:08\.378 +2\.20 s +compute2 +nova-compute +Deleting +\[ok\]$/.test(l)), lines.join('\n'));
+    const first = s.timeline();
+    assert.equal(s.timeline(), first, 'the same object while nothing changed');
+    assert.equal(first.entries.length, 11);
+  });
+});
