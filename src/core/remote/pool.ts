@@ -1,3 +1,4 @@
+import { homedir, userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { withDeadline } from '../deadline';
@@ -7,6 +8,7 @@ import { KeyCache, type PassphraseProvider } from './auth';
 import { isDeadConnection, PooledConnection, raceSignal } from './connection';
 import { classifySshError } from './errors';
 import { handshake } from './handshake';
+import { spawnProxyCommand } from './proxy-command';
 import type { HostKeyPrompt } from './known-hosts';
 import type { SshTarget } from './ssh-config';
 import type { ExecChannel as SharedExecChannel } from './types';
@@ -25,6 +27,9 @@ import { ShellWorker } from './worker';
 export interface SshPoolOptions {
   /** Alias → target, usually `(a) => resolver.resolve(a)` (see ssh-config.ts), after host mapping. */
   resolve: (alias: string) => SshTarget;
+  /** `%d` and `%u` of a ProxyCommand (default: this process's home and user, as ssh uses). */
+  home?: string;
+  localUser?: string;
   logger?: Logger;
   passphrase?: PassphraseProvider;
   hostKeyPrompt?: HostKeyPrompt;
@@ -361,19 +366,23 @@ export class SshPool {
 
   private async connect(target: SshTarget): Promise<PooledConnection> {
     const started = performance.now();
-    const via = target.jump ? ` via ${target.jump.alias}` : '';
+    const via = target.jump ? ` via ${target.jump.alias}` : target.proxyCommand ? ' via ProxyCommand' : '';
     const what = `ssh connect ${target.alias} ${target.user}@${target.hostName}:${target.port}${via}`;
     let hop: PooledConnection | undefined;
+    let sock: Duplex | undefined;
     try {
-      let sock: Duplex | undefined;
       if (target.jump) {
         hop = await this.connection(target.jump);
         sock = await this.forward(hop, target);
+      } else if (target.proxyCommand) {
+        // The user's ProxyCommand, as ssh runs it (proxy-command.ts); the handshake's deadline covers it.
+        sock = spawnProxyCommand(target, { home: this.options.home ?? homedir(), localUser: this.options.localUser ?? userInfo().username, logger: this.log });
       }
       const conn = await this.handshake(target, sock, hop);
       logCall(this.log, `${what} (${conn.authMethod})`, started);
       return conn;
     } catch (e) {
+      if (target.proxyCommand && !target.jump) sock?.destroy();
       const err = classifySshError(e, { subject: target.alias, phase: 'connect' });
       logCall(this.log, what, started, err);
       throw err;
