@@ -161,7 +161,8 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer, prompt?:
   const subject = policy.alias;
   const entries = (await loadFiles([...policy.knownHostsFiles, ...policy.globalKnownHostsFiles]));
 
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  // As OpenSSH loads host keys: only the lines whose pattern matches this host count, @revoked ones included.
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key) && entryMatches(e, name));
   if (revoked) {
     throw new TroubleshooterError('HostKeyRevoked', `Host key of "${subject}" is marked @revoked in "${revoked.file}" line ${revoked.line}.`,
       { subject, file: revoked.file, line: revoked.line, fingerprint });

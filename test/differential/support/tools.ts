@@ -116,13 +116,14 @@ export function sshIdentityFiles(configFile: string, host: string, home: string)
   return files;
 }
 
-/** `ssh-keygen -F name -f file`: the 1-based line numbers OpenSSH matches for `name` (empty when none). */
-export function keygenFind(file: string, name: string): number[] {
-  const r = run(['ssh-keygen', '-F', name, '-f', file]);
-  const lines: number[] = [];
-  for (const m of r.stdout.matchAll(/^# Host .* found: line (\d+)/gm)) lines.push(Number(m[1]));
+/**
+ * `ssh-keygen -l -F name -f file`: the lines OpenSSH matches for `name` (1-based), with their marker ("REVOKED", "CA"
+ * or ""). `-l` makes it parse each key as ssh does, so a line whose key does not parse is not reported.
+ */
+export function keygenFind(file: string, name: string): { line: number; marker: string }[] {
+  const r = run(['ssh-keygen', '-l', '-F', name, '-f', file]);
   if (r.status !== 0 && r.status !== 1) throw new Error(`ssh-keygen -F failed (exit ${r.status}): ${r.stderr.trim()}`);
-  return lines;
+  return [...r.stdout.matchAll(/^# Host .* found: line (\d+) ?(\S*)$/gm)].map((m) => ({ line: Number(m[1]), marker: m[2] }));
 }
 
 /** A fresh public key blob (base64) of a type, made by ssh-keygen. */

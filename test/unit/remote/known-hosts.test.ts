@@ -120,6 +120,13 @@ describe('known_hosts', function () {
     await assert.rejects(verifyHostKey(policy(file), ed.blob), (e) => isTroubleshooterError(e, 'HostKeyRevoked') && e.details.line === 1);
   });
 
+  it('an @revoked line applies only to the hosts its pattern matches (as OpenSSH loads host keys)', async () => {
+    const file = join(dir, 'kh-revoked-other');
+    writeFileSync(file, `@revoked 198.18.0.99 ${pub(ed)}\n198.18.0.11 ${pub(ed)}\n`);
+    assert.equal((await verifyHostKey(policy(file), ed.blob)).status, 'known', 'revoked for another host only');
+    await assert.rejects(verifyHostKey({ ...policy(file), hostName: '198.18.0.99' }, ed.blob), (e) => isTroubleshooterError(e, 'HostKeyRevoked'));
+  });
+
   it('unknown key: the prompt sees the OpenSSH fingerprint; consent appends a line ssh-keygen -F finds', async () => {
     const file = join(dir, 'sub', 'kh-new');
     const seen: HostKeyPromptRequest[] = [];
