@@ -66,6 +66,7 @@ export class SshPool {
   private readonly log: Logger;
   private readonly idleTimer: NodeJS.Timeout;
   private disposed = false;
+  private readonly disposal = new AbortController();
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -349,6 +350,7 @@ export class SshPool {
   /** Closes every connection. The pool cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
+    this.disposal.abort(); // ends connects in flight that run a process of ours (ProxyCommand)
     clearInterval(this.idleTimer);
     for (const c of [...this.conns.values()]) this.evict(c);
   }
@@ -376,7 +378,9 @@ export class SshPool {
         sock = await this.forward(hop, target);
       } else if (target.proxyCommand) {
         // The user's ProxyCommand, as ssh runs it (proxy-command.ts); the handshake's deadline covers it.
-        sock = spawnProxyCommand(target, { home: this.options.home ?? homedir(), localUser: this.options.localUser ?? userInfo().username, logger: this.log });
+        sock = spawnProxyCommand(target, {
+          home: this.options.home ?? homedir(), localUser: this.options.localUser ?? userInfo().username, logger: this.log, signal: this.disposal.signal,
+        });
       }
       const conn = await this.handshake(target, sock, hop);
       logCall(this.log, `${what} (${conn.authMethod})`, started);

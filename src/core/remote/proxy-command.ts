@@ -108,7 +108,15 @@ export function spawnProxyCommand(target: SshTarget, o: ProxyCommandOptions): Du
   child.stdout.on('data', (d: Buffer) => {
     if (!sock.push(d)) child.stdout.pause();
   });
-  child.stdout.on('end', () => sock.push(null));
+  // EOF is passed on when the process has exited (so a failing proxy's exit code and stderr come first), or half a
+  // second after its stdout closed while it lives on.
+  let eofTimer: NodeJS.Timeout | undefined;
+  child.stdout.on('end', () => {
+    eofTimer = setTimeout(() => {
+      if (!ended) sock.push(null);
+    }, 500);
+    eofTimer.unref();
+  });
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-2000);
   });
@@ -120,7 +128,8 @@ export function spawnProxyCommand(target: SshTarget, o: ProxyCommandOptions): Du
     logCall(o.logger ?? nullLogger, what, started, err);
     sock.destroy(err);
   });
-  child.on('exit', (code, signal) => {
+  child.on('close', (code, signal) => { // after its stdout and stderr have ended: no byte is cut off
+    if (eofTimer) clearTimeout(eofTimer);
     if (ended) return;
     ended = true;
     const tail = stderr.trim().split('\n').slice(-3).join(' / ');
