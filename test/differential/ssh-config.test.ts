@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnProxyCommand } from '../../src/core/remote/proxy-command';
 import { SshConfigResolver, type SshTarget } from '../../src/core/remote/ssh-config';
-import { LOCAL_USER, cleanTempDirs, sshG, sshGStatus, sshIdentityFiles, sshIsolationProblem, tempDir, writeFiles } from './support/tools';
+import { LOCAL_USER, cleanTempDirs, sshConnectOnce, sshG, sshGStatus, sshIdentityFiles, sshIsolationProblem, tempDir, writeFiles } from './support/tools';
 
 /**
  * ssh config: each case writes a config (and any included files) into a fresh temporary home, asks OpenSSH
@@ -208,5 +210,47 @@ describe('differential: ssh config against OpenSSH (ssh -G)', function () {
         if (c.identities) assert.deepEqual(t.identityFiles, sshIdentityFiles(file, host, home), 'the identity files ssh loads');
       });
     }
+  }
+});
+
+/**
+ * ProxyCommand: ssh runs it (its shell, `exec`, tokens and ${VAR} expanded) and so do we; each side's command writes
+ * what it was given into a file (OUT), and the two files must be equal. The writes happen while the command's stdout
+ * is still open (`; true`): ssh ends the proxy as soon as its stdout closes.
+ */
+const PROXY_CASES: { name: string; config: string; host: string }[] = [
+  { name: 'tokens %h %p %r %n %% and ${VAR} through sh -c', host: 'x', config: 'Host x\n  HostName X.Example\n  User bob\n  Port 2222\n  ProxyCommand sh -c "printf \'%%s|\' %h %p %r %n %%%% ${LANG} > OUT; true"\n' },
+  { name: '%k is HostKeyAlias when set', host: 'y', config: 'Host y\n  HostKeyAlias alias.example\n  ProxyCommand sh -c "printf \'%%s|\' %k %h > OUT; true"\n' },
+  { name: '%k is the name typed without HostKeyAlias', host: 'Typed', config: 'Host *\n  ProxyCommand sh -c "printf \'%%s|\' %k %n %h > OUT; true"\n' },
+  { name: 'the shell handles quotes, pipes and redirections as written', host: 'z', config: 'Host z\n  HostName z.example\n  ProxyCommand echo \'single %h\' "double %p" | tr a-z A-Z > OUT\n' },
+  { name: 'a Host * ProxyCommand after a specific HostName', host: 'db', config: 'Host db\n  HostName 10.0.0.7\nHost *\n  User ops\n  ProxyCommand sh -c "printf \'%%s@%%s:%%s\' %r %h %p > OUT; true"\n' },
+];
+
+describe('differential: ProxyCommand as OpenSSH runs it', function () {
+  this.timeout(60_000);
+  before(function () {
+    const why = sshIsolationProblem();
+    if (why) throw new Error(`The differential tier needs OpenSSH run with a private home: ${why}.`);
+  });
+  after(cleanTempDirs);
+
+  for (const c of PROXY_CASES) {
+    it(c.name, async () => {
+      const home = tempDir('proxy');
+      const sshOut = join(home, 'ssh.out');
+      const ourOut = join(home, 'ours.out');
+      writeFiles(home, { 'cfg/ssh': c.config.replaceAll('OUT', sshOut), 'cfg/ours': c.config.replaceAll('OUT', ourOut), '.ssh/.keep': '' });
+      sshConnectOnce(join(home, 'cfg/ssh'), c.host, home);
+      assert.ok(existsSync(sshOut), 'ssh ran the ProxyCommand');
+      const t = new SshConfigResolver({ configFile: join(home, 'cfg/ours'), home, env: {}, localUser: LOCAL_USER }).resolve(c.host);
+      const sock = spawnProxyCommand(t, { env: { PATH: process.env.PATH, LANG: 'C' } });
+      await new Promise<void>((resolve) => {
+        sock.on('close', () => resolve());
+        sock.on('end', () => resolve());
+        sock.on('error', () => resolve());
+        sock.resume();
+      });
+      assert.equal(readFileSync(ourOut, 'utf8'), readFileSync(sshOut, 'utf8'));
+    });
   }
 });

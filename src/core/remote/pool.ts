@@ -1,4 +1,3 @@
-import { homedir, userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { withDeadline } from '../deadline';
@@ -27,9 +26,6 @@ import { ShellWorker } from './worker';
 export interface SshPoolOptions {
   /** Alias → target, usually `(a) => resolver.resolve(a)` (see ssh-config.ts), after host mapping. */
   resolve: (alias: string) => SshTarget;
-  /** `%d` and `%u` of a ProxyCommand (default: this process's home and user, as ssh uses). */
-  home?: string;
-  localUser?: string;
   logger?: Logger;
   passphrase?: PassphraseProvider;
   hostKeyPrompt?: HostKeyPrompt;
@@ -378,9 +374,7 @@ export class SshPool {
         sock = await this.forward(hop, target);
       } else if (target.proxyCommand) {
         // The user's ProxyCommand, as ssh runs it (proxy-command.ts); the handshake's deadline covers it.
-        sock = spawnProxyCommand(target, {
-          home: this.options.home ?? homedir(), localUser: this.options.localUser ?? userInfo().username, logger: this.log, signal: this.disposal.signal,
-        });
+        sock = spawnProxyCommand(target, { logger: this.log, signal: this.disposal.signal });
       }
       const conn = await this.handshake(target, sock, hop);
       logCall(this.log, `${what} (${conn.authMethod})`, started);

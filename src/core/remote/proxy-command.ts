@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { hostname as localHostname } from 'node:os';
 import { Duplex } from 'node:stream';
 import { TroubleshooterError } from '../errors';
 import { logCall, nullLogger, type Logger } from '../log';
@@ -31,36 +29,34 @@ function safe(kind: 'host' | 'user', value: string, alias: string): string {
     `The ${kind === 'host' ? 'host name' : 'user name'} for the ProxyCommand of "${alias}" has characters a shell would interpret: "${value}".`, { subject: alias });
 }
 
-export interface ProxyTokens {
-  home: string;
-  localUser: string;
-}
-
-/** The ProxyCommand line with OpenSSH's tokens (%h %p %r %n %u %d %l %L %C %i %%) expanded, values checked. */
-export function expandProxyCommand(target: Pick<SshTarget, 'alias' | 'hostName' | 'port' | 'user' | 'proxyCommand'>, t: ProxyTokens): string {
+/**
+ * The ProxyCommand line as OpenSSH 9.2 expands it: `%h` (the HostName), `%p`, `%r`, `%n` (the name typed), `%k`
+ * (HostKeyAlias, else the name typed), `%%`, and `${VAR}` from the environment; any other token is refused (ssh
+ * refuses it too: "unknown key"). Values pasted into the line are checked first (see the header).
+ */
+export function expandProxyCommand(target: Pick<SshTarget, 'alias' | 'hostName' | 'port' | 'user' | 'proxyCommand' | 'hostKeyAlias'>, env: NodeJS.ProcessEnv = process.env): string {
   const cmd = target.proxyCommand;
   if (!cmd) throw new TroubleshooterError('InvalidInput', `"${target.alias}" has no ProxyCommand.`, { subject: target.alias });
-  const local = localHostname();
-  return cmd.replace(/%(.)/g, (m, c: string) => {
+  return cmd.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|%(.)/g, (m, name: string | undefined, c: string | undefined) => {
+    if (name !== undefined) {
+      const v = env[name];
+      if (v === undefined) throw new TroubleshooterError('ConfigInvalid', `Environment variable "${name}" used in the ProxyCommand of "${target.alias}" is not set.`, { subject: target.alias });
+      return v;
+    }
     switch (c) {
       case '%': return '%';
       case 'h': return safe('host', target.hostName, target.alias);
       case 'n': return safe('host', target.alias, target.alias);
+      case 'k': return safe('host', target.hostKeyAlias ?? target.alias, target.alias);
       case 'p': return String(target.port);
       case 'r': return safe('user', target.user, target.alias);
-      case 'u': return safe('user', t.localUser, target.alias);
-      case 'd': return t.home;
-      case 'l': return safe('host', local, target.alias);
-      case 'L': return safe('host', local.split('.')[0], target.alias);
-      case 'i': return String(typeof process.getuid === 'function' ? process.getuid() : 0);
-      case 'C': return createHash('sha1').update(`${local}${target.hostName}${target.port}${target.user}`).digest('hex');
       default:
-        throw new TroubleshooterError('ConfigInvalid', `Unknown token "${m}" in the ProxyCommand of "${target.alias}".`, { subject: target.alias });
+        throw new TroubleshooterError('ConfigInvalid', `Unknown token "${m}" in the ProxyCommand of "${target.alias}" (ssh accepts %h %p %r %n %k %%).`, { subject: target.alias });
     }
   });
 }
 
-export interface ProxyCommandOptions extends ProxyTokens {
+export interface ProxyCommandOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   signal?: AbortSignal;
@@ -72,8 +68,8 @@ export interface ProxyCommandOptions extends ProxyTokens {
  * exit code and the end of its stderr. The caller's connect deadline covers the whole handshake over it.
  */
 export function spawnProxyCommand(target: SshTarget, o: ProxyCommandOptions): Duplex {
-  const line = expandProxyCommand(target, o);
   const env = o.env ?? process.env;
+  const line = expandProxyCommand(target, env);
   const shell = env.SHELL || '/bin/sh';
   const started = performance.now();
   const what = `proxy ${target.alias}: ${line}`;

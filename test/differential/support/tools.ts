@@ -91,6 +91,15 @@ export function sshG(configFile: string, host: string, home: string, extra: stri
   return out;
 }
 
+/**
+ * Runs `ssh -T -F file host` once (BatchMode), for what it does before the login: a ProxyCommand it starts. The
+ * environment is PATH and LANG=C only (what `${VAR}` in the config can see).
+ */
+export function sshConnectOnce(configFile: string, host: string, home: string): { status: number; stderr: string } {
+  const r = sshInHome(home, ['-T', '-F', configFile, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', host]);
+  return { status: r.status, stderr: r.stderr };
+}
+
 /** Whether `ssh -G` accepts the config for this host (exit 0), and its complaint otherwise. */
 export function sshGStatus(configFile: string, host: string, home: string, extra: string[] = []): { ok: boolean; stderr: string } {
   const r = sshInHome(home, ['-G', '-F', configFile, ...extra, host]);

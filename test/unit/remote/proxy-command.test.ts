@@ -125,8 +125,9 @@ describe('ssh: ProxyCommand as the transport', function () {
 
   it('refuses to paste a host or user name a shell would interpret', () => {
     const t = { alias: 'x', hostName: 'a;touch /tmp/pwned', port: 22, user: 'ops', proxyCommand: 'nc %h %p' };
-    assert.throws(() => expandProxyCommand(t, { home: '/h', localUser: 'u' }), (e) => isTroubleshooterError(e, 'InvalidInput'));
-    assert.throws(() => expandProxyCommand({ ...t, hostName: 'ok', user: '$(id)', proxyCommand: 'ssh -l %r -W %h:%p gw' }, { home: '/h', localUser: 'u' }), (e) => isTroubleshooterError(e, 'InvalidInput'));
-    assert.equal(expandProxyCommand({ ...t, hostName: 'compute-1.lab', proxyCommand: 'ssh -W [%h]:%p -l %r gw %%' }, { home: '/h', localUser: 'u' }), 'ssh -W [compute-1.lab]:22 -l ops gw %');
+    assert.throws(() => expandProxyCommand(t, {}), (e) => isTroubleshooterError(e, 'InvalidInput'));
+    assert.throws(() => expandProxyCommand({ ...t, hostName: 'ok', user: '$(id)', proxyCommand: 'ssh -l %r -W %h:%p gw' }, {}), (e) => isTroubleshooterError(e, 'InvalidInput'));
+    assert.equal(expandProxyCommand({ ...t, hostName: 'compute-1.lab', proxyCommand: 'ssh -W [%h]:%p -l %r gw %% ${GW}' }, { GW: 'g' }), 'ssh -W [compute-1.lab]:22 -l ops gw % g');
+    assert.throws(() => expandProxyCommand({ ...t, hostName: 'ok', proxyCommand: 'nc %u' }, {}), (e) => isTroubleshooterError(e, 'ConfigInvalid'), 'ssh refuses %u there too');
   });
 });
