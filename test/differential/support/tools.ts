@@ -108,18 +108,21 @@ export function sshGStatus(configFile: string, host: string, home: string, extra
 
 /**
  * The identity files OpenSSH really loads for a host, expanded (`~`, tokens), in order: `ssh -v` prints them
- * ("identity file X type N") after its transport is up; the transport is a ProxyCommand that exits at once, so
- * no network is touched and the login fails right after.
+ * ("identity file X type N") after its transport is up; the transport is a ProxyCommand that answers with a banner
+ * ssh refuses, so no network is touched and ssh stops right after.
  */
 export function sshIdentityFiles(configFile: string, host: string, home: string): string[] {
-  const r = sshInHome(home, ['-v', '-T', '-F', configFile, '-o', 'ProxyCommand=exit 0', '-o', 'BatchMode=yes', host]);
+  // The proxy sends a banner ssh refuses and lives on until ssh ends it: a proxy that exited at once would signal ssh
+  // (SIGCHLD) while it prints the identity lines, and a line can get lost then.
+  const proxy = `sh -c "printf 'SSH-1.0-differential\\r\\n'; exec sleep 20"`;
+  const r = sshInHome(home, ['-v', '-T', '-F', configFile, '-o', `ProxyCommand=${proxy}`, '-o', 'BatchMode=yes', host]);
   const files: string[] = [];
   for (const m of r.stderr.matchAll(/^debug1: identity file (.+) type -?\d+$/gm)) {
     const f = unhome(m[1], home);
     if (files.length && f === `${files[files.length - 1]}-cert`) continue; // the certificate probed next to each key
     files.push(f);
   }
-  if (!/Authenticated|Connection closed|kex_exchange_identification|banner exchange/i.test(r.stderr) && files.length === 0) {
+  if (files.length === 0) {
     throw new Error(`ssh -v did not get to loading identities: ${r.stderr.slice(-500)}`);
   }
   return files;
