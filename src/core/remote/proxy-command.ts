@@ -17,7 +17,9 @@ import type { SshTarget } from './ssh-config';
  * port number. A value that fails is refused (InvalidInput), never quoted differently from what ssh would run.
  *
  * Lifetime: the process is the connection. It is ended (SIGTERM to its process group) when the transport is
- * destroyed: the handshake's deadline, a cancelled connect, eviction, idle close or dispose.
+ * destroyed (the handshake's deadline, a failed connect, `pool.dispose()`), and 2 s after its stdin was closed when a
+ * connection ends normally (eviction, idle close). Not `runLocal`: that runs a command to completion; this process is a
+ * two-way byte stream for as long as the connection lives, so it has no deadline of its own (the connect has one).
  */
 
 const SAFE_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\]?$/;
@@ -93,7 +95,9 @@ export function spawnProxyCommand(target: SshTarget, o: ProxyCommandOptions): Du
       child.stdin.write(chunk, (e) => cb(e ?? null));
     },
     final(cb) {
+      // The session is over: EOF first (`ssh -W` and nc leave on it), the process group a moment later if it stays.
       child.stdin.end();
+      setTimeout(kill, 2000).unref();
       cb();
     },
     destroy(err, cb) {
