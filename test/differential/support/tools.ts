@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -98,6 +98,22 @@ export function sshG(configFile: string, host: string, home: string, extra: stri
 export function sshConnectOnce(configFile: string, host: string, home: string): { status: number; stderr: string } {
   const r = sshInHome(home, ['-T', '-F', configFile, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', host]);
   return { status: r.status, stderr: r.stderr };
+}
+
+/** `sshConnectOnce` without blocking the event loop (for a server in this process). */
+export function sshConnectOnceAsync(configFile: string, host: string, home: string): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec ssh "$@"', 'sh', home, PASSWD_HOME,
+      '-T', '-F', configFile, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', host], { env: { PATH: process.env.PATH, LANG: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stderr });
+    });
+  });
 }
 
 /** Whether `ssh -G` accepts the config for this host (exit 0), and its complaint otherwise. */
