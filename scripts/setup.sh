@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, idempotently (a few seconds when all is there):
 #   - Debian packages (chromium for Playwright, libkrb5-dev + ripgrep for code-server's native modules,
-#     openssh/iproute2/iptables for the lab hosts);
+#     openssh/iproute2/iptables for the lab hosts, python3-openstacksdk as the differential tier's reference);
 #   - the npm dependencies of this project (npm ci, only when package-lock.json changed);
 #   - code-server (a real VS Code from npm) into .cache/code-server/, offline-safe.
 # Usage: bash scripts/setup.sh        (CODE_SERVER_VERSION overrides the pinned version)
@@ -23,7 +23,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- Debian packages
 APT_PACKAGES=(chromium libkrb5-dev ripgrep openssh-server openssh-client netcat-openbsd iproute2 iptables procps sudo
-  python3 make g++ unzip)
+  python3 make g++ unzip python3-openstacksdk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

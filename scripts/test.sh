@@ -3,6 +3,8 @@
 #
 # setup → lab up (once) → build → type check → lint → package the .vsix → the test tiers in order:
 #   unit         mocha in plain Node over src/core           test/unit/**/*.test.ts
+#   differential our config readers against the real tools   test/differential/**/*.test.ts (ssh -G, ssh-keygen -F,
+#                (no lab)                                    openstacksdk's get_one() through Debian's python3)
 #   integration  mocha in plain Node against the lab          test/integration/**/*.test.ts (LAB_SKIP_UP=1)
 #   extension    mocha inside code-server's extension host    test/extension/suite/*.test.ts
 #   e2e          Playwright + Chromium + code-server + .vsix  test/e2e/**/*.test.ts
@@ -10,7 +12,7 @@
 # Exit code 0 only when every step and tier passed. Benchmarks (bench/) are not part of pass/fail:
 # run them with `npx tsx bench/run.ts`.
 #
-# Env: TIERS=unit,integration     run a subset (also: typecheck, lint, extension, e2e); default: everything
+# Env: TIERS=unit,integration     run a subset (also: typecheck, lint, differential, extension, e2e); default: everything
 #      KEEP_RUN=1                 keep code-server run folders under .run/ even when tests pass
 #      LAB_SKIP_UP=1              don't run `lab/lab up` (the lab is managed by the caller)
 set -uo pipefail
@@ -18,7 +20,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CI="${CI:-}" FORCE_COLOR=0 NO_COLOR=1 npm_config_update_notifier=false
-ALL_TIERS="typecheck,lint,unit,integration,extension,e2e"
+ALL_TIERS="typecheck,lint,unit,differential,integration,extension,e2e"
 TIERS=",${TIERS:-$ALL_TIERS},"
 want() { [[ $TIERS == *",$1,"* ]]; }
 
@@ -135,6 +137,11 @@ MOCHA=(npx mocha --require tsx/cjs --reporter spec --no-color)
 if want unit; then
   if has_tests test/unit; then tier unit "$LOGS/unit.log" timeout 600 "${MOCHA[@]}" 'test/unit/**/*.test.ts'
   else skip_tier unit "no tests yet"; fi
+fi
+if want differential; then
+  if has_tests test/differential; then
+    tier differential "$LOGS/differential.log" timeout 900 "${MOCHA[@]}" --timeout 60000 'test/differential/**/*.test.ts'
+  else skip_tier differential "no tests yet"; fi
 fi
 if want integration; then
   if has_tests test/integration; then

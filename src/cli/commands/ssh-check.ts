@@ -22,7 +22,8 @@ interface Row {
 function describe(t: SshTarget): string {
   const hops: string[] = [];
   for (let j = t.jump; j; j = j.jump) hops.push(j.alias);
-  return `${t.user}@${t.hostName}:${t.port}${hops.length ? ` via ${hops.join(' <- ')}` : ''}`;
+  const via = hops.length ? ` via ${hops.join(' <- ')}` : t.proxyCommand ? ` via ProxyCommand "${t.proxyCommand}"` : '';
+  return `${t.user}@${t.hostName}:${t.port}${via}`;
 }
 
 /**
@@ -32,7 +33,7 @@ function describe(t: SshTarget): string {
  */
 export const sshCheckCommand: CliCommand = {
   name: 'ssh check',
-  summary: 'Connect to hosts the way the extension does and report auth, host key, ProxyJump and sudo problems.',
+  summary: 'Connect to hosts the way the extension does and report auth, host key, ProxyJump/ProxyCommand and sudo problems.',
   usage: USAGE,
   async run(args, io) {
     const hosts: string[] = [];

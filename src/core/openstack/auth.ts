@@ -22,13 +22,15 @@ export interface Token {
 /** The v3 `POST /auth/tokens` body for a cloud's auth options (secrets inside: never log it). */
 export function authRequestBody(authType: CloudConfig['authType'], a: AuthOptions): Record<string, unknown> {
   const domain = (id?: string, name?: string) => (id ? { id } : name ? { name } : undefined);
+  /** `{ name, domain }` without a `domain` key when none is configured: Keystone then answers for itself. */
+  const named = (name: string | undefined, d: ReturnType<typeof domain>) => (d ? { name, domain: d } : { name });
   let identity: Record<string, unknown>;
   if (authType === 'v3applicationcredential') {
     const cred: Record<string, unknown> = { secret: a.applicationCredentialSecret };
     if (a.applicationCredentialId) cred.id = a.applicationCredentialId;
     else {
       cred.name = a.applicationCredentialName;
-      cred.user = a.userId ? { id: a.userId } : { name: a.username, domain: domain(a.userDomainId, a.userDomainName) };
+      cred.user = a.userId ? { id: a.userId } : named(a.username, domain(a.userDomainId, a.userDomainName));
     }
     // "You are not allowed to request a scope" with an application credential.
     return { auth: { identity: { methods: ['application_credential'], application_credential: cred } } };
@@ -36,13 +38,13 @@ export function authRequestBody(authType: CloudConfig['authType'], a: AuthOption
   if (authType === 'token' || authType === 'v3token') {
     identity = { methods: ['token'], token: { id: a.token } };
   } else {
-    const user: Record<string, unknown> = a.userId ? { id: a.userId } : { name: a.username, domain: domain(a.userDomainId, a.userDomainName) };
+    const user: Record<string, unknown> = a.userId ? { id: a.userId } : named(a.username, domain(a.userDomainId, a.userDomainName));
     user.password = a.password;
     identity = { methods: ['password'], password: { user } };
   }
   let scope: Record<string, unknown> | undefined;
   if (a.projectId) scope = { project: { id: a.projectId } };
-  else if (a.projectName) scope = { project: { name: a.projectName, domain: domain(a.projectDomainId, a.projectDomainName) } };
+  else if (a.projectName) scope = { project: named(a.projectName, domain(a.projectDomainId, a.projectDomainName)) };
   else if (a.domainId || a.domainName) scope = { domain: domain(a.domainId, a.domainName) };
   else if (a.systemScope) scope = { system: { [a.systemScope]: true } };
   return { auth: scope ? { identity, scope } : { identity } };

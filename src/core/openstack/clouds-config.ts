@@ -4,14 +4,20 @@ import { join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { TroubleshooterError } from '../errors';
 import { readRegularFileSync } from '../local-file';
+import { knownRegions, sdkCloudConfig } from './clouds-merge';
 
 /**
- * clouds.yaml as openstacksdk users already have it (openstacksdk `config/loader.py`):
- * - files `clouds.yaml|yml|json`, searched in cwd, `~/.config/openstack`, `/etc/openstack`; `OS_CLIENT_CONFIG_FILE`
- *   goes first; the first file found wins;
- * - `secure.yaml` (or `OS_CLIENT_SECURE_FILE`) merged over it;
- * - `OS_CLOUD` selects the cloud; the `OS_*` variables of an openrc form a cloud named `envvars` (`OS_CLOUD_NAME`);
- *   a single defined cloud is used without naming it.
+ * clouds.yaml as openstacksdk 0.101 reads it (`config/loader.py`; the differential tier holds us to it):
+ * - files `clouds.yaml|yml|json`, searched in cwd, `$XDG_CONFIG_HOME/openstack` (else `~/.config/openstack`),
+ *   `~/.config/openstack`, the `$XDG_CONFIG_DIRS` site folder (`/etc/xdg/openstack`), `/etc/openstack`;
+ *   `OS_CLIENT_CONFIG_FILE` goes first; the first file found wins; `secure.*` (or `OS_CLIENT_SECURE_FILE`) merged
+ *   over it; `clouds-public.*` holds the `profile`s;
+ * - any `OS_*` variable other than the selectors (`OS_CLOUD`, `OS_REGION_NAME`, `OS_CLIENT_*_FILE`, `OS_CLOUD_NAME`)
+ *   forms a cloud named `envvars` (or `OS_CLOUD_NAME`); `OS_CLOUD` selects a cloud, else the `envvars` cloud when
+ *   there is one, else the only cloud of the file;
+ * - the cloud's mapping becomes what keystoneauth gets as openstacksdk's get_one() makes it (clouds-merge.ts);
+ *   domains are not defaulted: a user or project by name without a domain is left to Keystone, as with the
+ *   openstack CLI (`default_domain_id`/`_name` fill in, as keystoneauth's generic plugins do).
  * Errors name the file, the line and the key, and never contain a secret.
  */
 
@@ -46,9 +52,11 @@ export interface CloudConfig {
   source?: string;
   authType: AuthType;
   auth: AuthOptions;
-  /** Selected region (`region_name`, or the first of `regions`). */
+  /** Selected region: the first of `regions`, else of `region_name` (a comma list), as openstacksdk picks it. */
   regionName?: string;
   regions: string[];
+  /** `identity_api_version` as given ("3"); anything else than 3 is refused. */
+  identityApiVersion?: string;
   interface: Interface;
   /** false disables TLS verification (wins over cacert). */
   verify: boolean;
@@ -68,11 +76,15 @@ export interface CloudsConfigOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   home?: string;
-  /** Directories searched after cwd and ~/.config/openstack (default ["/etc/openstack"]). */
+  /**
+   * Site folders searched after the user's (default: the `$XDG_CONFIG_DIRS` folder as openstacksdk spells it,
+   * then /etc/openstack).
+   */
   systemDirs?: string[];
 }
 
 const CONFIG_NAMES = ['clouds.yaml', 'clouds.yml', 'clouds.json'];
+const VENDOR_NAMES = ['clouds-public.yaml', 'clouds-public.yml', 'clouds-public.json'];
 const SECURE_NAMES = ['secure.yaml', 'secure.yml', 'secure.json'];
 const AUTH_TYPES: Record<string, AuthType> = {
   password: 'password',
@@ -83,9 +95,14 @@ const AUTH_TYPES: Record<string, AuthType> = {
 };
 
 function searchDirs(o: CloudsConfigOptions): string[] {
+  const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
   const home = o.home ?? homedir();
-  return [cwd, join(home, '.config', 'openstack'), ...(o.systemDirs ?? ['/etc/openstack'])];
+  const userDir = join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'openstack');
+  // appdirs' site_config_dir with multipath: every XDG_CONFIG_DIRS entry + /openstack, joined by ':' into ONE path
+  // (so with several entries no file is found there, exactly as openstacksdk behaves).
+  const site = (env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':').map((d) => `${d.replace(/\/+$/, '').replace(/^~(?=\/|$)/, home)}/openstack`).join(':');
+  return [cwd, userDir, join(home, '.config', 'openstack'), ...(o.systemDirs ?? [site, '/etc/openstack'])];
 }
 
 function firstExisting(explicit: string | undefined, names: string[], o: CloudsConfigOptions): string | undefined {
@@ -99,11 +116,12 @@ function firstExisting(explicit: string | undefined, names: string[], o: CloudsC
 }
 
 /** The clouds.yaml and secure.yaml that apply, in openstacksdk's search order. */
-export function findCloudsFiles(o: CloudsConfigOptions = {}): { clouds?: string; secure?: string } {
+export function findCloudsFiles(o: CloudsConfigOptions = {}): { clouds?: string; secure?: string; vendor?: string } {
   const env = o.env ?? process.env;
   return {
     clouds: firstExisting(env.OS_CLIENT_CONFIG_FILE, CONFIG_NAMES, o),
     secure: firstExisting(env.OS_CLIENT_SECURE_FILE, SECURE_NAMES, o),
+    vendor: firstExisting(undefined, VENDOR_NAMES, o),
   };
 }
 
@@ -174,28 +192,24 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-const ENV_IGNORED = new Set(['OS_CLOUD', 'OS_CLOUD_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE']);
-const AUTH_KEYS = new Set([
-  'auth_url', 'username', 'user_id', 'password', 'user_domain_name', 'user_domain_id', 'project_name', 'project_id',
-  'tenant_name', 'tenant_id', 'project_domain_name', 'project_domain_id', 'domain_name', 'domain_id', 'system_scope',
-  'token', 'application_credential_id', 'application_credential_name', 'application_credential_secret',
-  'default_domain_id', 'default_domain_name',
-]);
 
-/** The `envvars` cloud from OS_* variables (an openrc file), or undefined when none is set. */
+/** OS_* variables that select rather than configure (loader.py `_get_os_environ`). */
+const ENV_SELECTORS = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
+
+/**
+ * The `envvars` cloud from OS_* variables (an openrc file), or undefined when only selectors are set: every OS_*
+ * variable (but OS_TEST*, OS_STD*, OS_LOG*) as a top-level key, lowercased without the prefix; get_one() moves the
+ * auth keys into `auth`.
+ */
 export function envVarsCloud(env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
-  const auth: Record<string, unknown> = {};
-  const top: Record<string, unknown> = {};
-  let any = false;
+  const out: Record<string, unknown> = {};
+  let configuring = false;
   for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith('OS_') || ENV_IGNORED.has(k) || v === undefined || v === '') continue;
-    const key = k.slice(3).toLowerCase();
-    any = true;
-    if (AUTH_KEYS.has(key)) auth[key] = v;
-    else top[key] = v;
+    if (!k.startsWith('OS_') || /^OS_(TEST|STD|LOG)/.test(k) || v === undefined) continue;
+    out[k.slice(3).toLowerCase()] = v;
+    if (!ENV_SELECTORS.has(k)) configuring = true;
   }
-  if (!any || auth.auth_url === undefined) return undefined;
-  return { ...top, auth };
+  return configuring ? out : undefined;
 }
 
 function asString(v: unknown): string | undefined {
@@ -217,22 +231,23 @@ function asBool(v: unknown, file: string, line: number | undefined, key: string)
 
 /**
  * Builds a CloudConfig from one cloud's raw mapping (clouds.yaml entry, OS_* cloud, or an object the extension
- * assembled from settings and SecretStorage). Checks the auth fields the auth type needs.
+ * assembled from settings and SecretStorage), merged as openstacksdk's get_one() does. Checks the auth fields the
+ * auth type needs.
  */
-export function cloudConfigFromObject(name: string, raw: Record<string, unknown>, source?: string, file?: ParsedFile): CloudConfig {
+export function cloudConfigFromObject(name: string, raw: Record<string, unknown>, source?: string, file?: ParsedFile, vendor?: Record<string, unknown>, home?: string): CloudConfig {
   const where = source ?? (name === 'envvars' ? 'the OS_* environment variables' : 'the cloud settings');
   const keyPath = (...k: string[]) => ['clouds', name, ...k];
   const at = (...k: string[]) => {
     const line = lineOf(file, keyPath(...k));
     return line ? ` (line ${line})` : '';
   };
-  const rawAuth = raw.auth ?? {};
-  if (typeof rawAuth !== 'object' || rawAuth === null || Array.isArray(rawAuth)) {
+  if (raw.auth !== undefined && (typeof raw.auth !== 'object' || raw.auth === null || Array.isArray(raw.auth))) {
     throw configError(`The "auth" of cloud "${name}" in "${where}"${at('auth')} must be a mapping.`, where, lineOf(file, keyPath('auth')), 'auth');
   }
-  const a = rawAuth as Record<string, unknown>;
-  const authTypeRaw = asString(raw.auth_type) ?? 'password';
-  const authType = AUTH_TYPES[authTypeRaw === 'token_endpoint' ? '' : authTypeRaw];
+  const c = sdkCloudConfig(raw, vendor);
+  const a = c.auth as Record<string, unknown>;
+  const authTypeRaw = asString(c.auth_type) ?? 'password';
+  const authType = AUTH_TYPES[authTypeRaw];
   if (!authType) {
     throw configError(
       `Cloud "${name}" in "${where}"${at('auth_type')} uses an auth type this extension does not support: "${authTypeRaw}".`,
@@ -255,23 +270,30 @@ export function cloudConfigFromObject(name: string, raw: Record<string, unknown>
     username: asString(a.username),
     userId: asString(a.user_id),
     password: asString(a.password),
-    userDomainName: asString(a.user_domain_name),
-    userDomainId: asString(a.user_domain_id),
-    projectName: asString(a.project_name) ?? asString(a.tenant_name),
-    projectId: asString(a.project_id) ?? asString(a.tenant_id),
-    projectDomainName: asString(a.project_domain_name),
-    projectDomainId: asString(a.project_domain_id),
+    // keystoneauth's generic plugins: a domain not given falls back to default_domain_id / _name; nothing else is
+    // defaulted (Keystone answers a user or project by name without a domain itself).
+    userDomainName: asString(a.user_domain_name) ?? asString(a.default_domain_name),
+    userDomainId: asString(a.user_domain_id) ?? asString(a.default_domain_id),
+    projectName: asString(a.project_name),
+    projectId: asString(a.project_id),
+    projectDomainName: asString(a.project_domain_name) ?? asString(a.default_domain_name),
+    projectDomainId: asString(a.project_domain_id) ?? asString(a.default_domain_id),
     domainName: asString(a.domain_name),
     domainId: asString(a.domain_id),
     systemScope: asString(a.system_scope),
-    token: asString(a.token) ?? asString(a.auth_token),
+    token: asString(a.token),
     applicationCredentialId: asString(a.application_credential_id),
     applicationCredentialName: asString(a.application_credential_name),
     applicationCredentialSecret: asString(a.application_credential_secret),
   };
-  // default_domain applies to user and project domains that are not given (as in keystoneauth's generic plugins).
-  const defDomainId = asString(a.default_domain_id) ?? asString(raw.default_domain);
-  const defDomainName = asString(a.default_domain_name);
+  if (!auth.projectName) {
+    auth.projectDomainId = asString(a.project_domain_id);
+    auth.projectDomainName = asString(a.project_domain_name);
+  }
+  if (!auth.username && !auth.applicationCredentialName) {
+    auth.userDomainId = asString(a.user_domain_id);
+    auth.userDomainName = asString(a.user_domain_name);
+  }
   if (!auth.authUrl) missing('auth_url');
   if (!/^https?:\/\/[^\s/]+/i.test(auth.authUrl)) {
     throw configError(`The auth_url of cloud "${name}" in "${where}"${at('auth', 'auth_url')} is not an http(s) URL.`, where, lineOf(file, keyPath('auth', 'auth_url')), 'auth.auth_url');
@@ -292,39 +314,32 @@ export function cloudConfigFromObject(name: string, raw: Record<string, unknown>
       if (!auth.token) missing('token');
       break;
   }
-  if ((auth.username || auth.applicationCredentialName) && !auth.userDomainId && !auth.userDomainName) {
-    if (defDomainName) auth.userDomainName = defDomainName;
-    else auth.userDomainId = defDomainId ?? 'default';
-  }
-  if (auth.projectName && !auth.projectDomainId && !auth.projectDomainName) {
-    if (defDomainName) auth.projectDomainName = defDomainName;
-    else auth.projectDomainId = defDomainId ?? 'default';
-  }
 
-  const regions: string[] = [];
-  if (Array.isArray(raw.regions)) {
-    for (const r of raw.regions) {
-      if (typeof r === 'string') regions.push(r);
-      else if (r && typeof r === 'object' && typeof (r as Record<string, unknown>).name === 'string') regions.push((r as { name: string }).name);
-    }
-  } else if (typeof raw.regions === 'string') regions.push(...raw.regions.split(',').map((s) => s.trim()).filter(Boolean));
-  const regionName = asString(raw.region_name) ?? regions[0];
+  const regions = knownRegions(raw, vendor).map((r) => r.name).filter(Boolean);
+  const regionName = asString(c.region_name) || undefined;
 
-  const iface = (asString(raw.interface) ?? asString(raw.endpoint_type) ?? 'public').toLowerCase().replace(/url$/, '');
+  // keystoneauth strips trailing U, R, L ("publicURL" → "public") and compares the rest as is.
+  const ifaceRaw = asString(c.interface) ?? 'public';
+  const iface = ifaceRaw.replace(/[URL]+$/, '');
   if (iface !== 'public' && iface !== 'internal' && iface !== 'admin') {
-    throw configError(`The interface of cloud "${name}" in "${where}"${at('interface')} must be public, internal or admin, not "${iface}".`, where, lineOf(file, keyPath('interface')), 'interface');
+    throw configError(`The interface of cloud "${name}" in "${where}"${at('interface')} must be public, internal or admin, not "${ifaceRaw}".`, where, lineOf(file, keyPath('interface')), 'interface');
   }
-  // verify wins over cacert; insecure is the deprecated inverse.
-  const verifyRaw = asBool(raw.verify, where, lineOf(file, keyPath('verify')), 'verify');
-  const insecure = asBool(raw.insecure, where, lineOf(file, keyPath('insecure')), 'insecure');
-  const verify = verifyRaw ?? (insecure !== undefined ? !insecure : true);
+  const identityApiVersion = asString(c.identity_api_version);
+  if (identityApiVersion !== undefined && !/^3(\.\d+)?$/.test(identityApiVersion)) {
+    throw configError(`Cloud "${name}" in "${where}"${at('identity_api_version')} asks for identity API "${identityApiVersion}"; only Keystone v3 is supported.`, where, lineOf(file, keyPath('identity_api_version')), 'identity_api_version');
+  }
+  // insecure wins over verify, verify false wins over cacert (CloudRegion.get_requests_verify_args).
+  const verifyRaw = asBool(c.verify, where, lineOf(file, keyPath('verify')), 'verify');
+  const verify = c.insecure === true ? false : verifyRaw ?? true;
+  const h = home ?? homedir();
+  const tilde = (p: string | undefined) => (p === undefined ? undefined : p === '~' ? h : p.startsWith('~/') ? join(h, p.slice(2)) : p);
 
   const endpointOverrides: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const [k, v] of Object.entries(c)) {
     const m = /^(.+)_endpoint_override$/.exec(k);
     if (m && typeof v === 'string') endpointOverrides[m[1].replace(/_/g, '-')] = v;
   }
-  const apiTimeout = raw.api_timeout !== undefined ? Number(raw.api_timeout) : undefined;
+  const apiTimeout = c.api_timeout !== undefined && c.api_timeout !== null ? Number(c.api_timeout) : undefined;
   return {
     name,
     source,
@@ -332,13 +347,14 @@ export function cloudConfigFromObject(name: string, raw: Record<string, unknown>
     auth,
     regionName,
     regions: regions.length ? regions : regionName ? [regionName] : [],
+    identityApiVersion,
     interface: iface as Interface,
     verify,
-    cacert: asString(raw.cacert),
-    cert: asString(raw.cert),
-    key: asString(raw.key),
-    computeApiVersion: asString(raw.compute_api_version),
-    placementApiVersion: asString(raw.placement_api_version),
+    cacert: tilde(asString(c.cacert)),
+    cert: tilde(asString(c.cert)),
+    key: tilde(asString(c.key)),
+    computeApiVersion: asString(c.compute_api_version),
+    placementApiVersion: asString(c.placement_api_version),
     endpointOverrides,
     timeoutMs: apiTimeout && Number.isFinite(apiTimeout) && apiTimeout > 0 ? apiTimeout * 1000 : undefined,
   };
@@ -349,6 +365,8 @@ interface LoadedClouds {
   secureFile?: ParsedFile;
   clouds: Record<string, Record<string, unknown>>;
   envCloud?: { name: string; raw: Record<string, unknown> };
+  /** `public-clouds` of clouds-public.yaml. */
+  vendors: Record<string, Record<string, unknown>>;
 }
 
 function loadAll(o: CloudsConfigOptions): LoadedClouds {
@@ -356,12 +374,13 @@ function loadAll(o: CloudsConfigOptions): LoadedClouds {
   const files = findCloudsFiles(o);
   const file = files.clouds ? parseFile(files.clouds) : undefined;
   const secureFile = files.secure ? parseFile(files.secure) : undefined;
-  const getClouds = (f: ParsedFile | undefined): Record<string, unknown> => {
+  const vendorFile = files.vendor ? parseFile(files.vendor) : undefined;
+  const getClouds = (f: ParsedFile | undefined, key = 'clouds'): Record<string, unknown> => {
     if (!f) return {};
-    const c = f.data.clouds;
-    if (c === undefined) return {};
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) {
-      throw configError(`The "clouds" key of "${f.path}" (line ${lineOf(f, ['clouds']) ?? '?'}) must be a mapping of cloud names.`, f.path, lineOf(f, ['clouds']), 'clouds');
+    const c = f.data[key];
+    if (c === undefined || c === null) return {};
+    if (typeof c !== 'object' || Array.isArray(c)) {
+      throw configError(`The "${key}" key of "${f.path}" (line ${lineOf(f, [key]) ?? '?'}) must be a mapping of cloud names.`, f.path, lineOf(f, [key]), key);
     }
     return c as Record<string, unknown>;
   };
@@ -375,8 +394,15 @@ function loadAll(o: CloudsConfigOptions): LoadedClouds {
     }
     clouds[n] = c as Record<string, unknown>;
   }
+  const envName = env.OS_CLOUD_NAME ?? 'envvars';
+  if (clouds[envName]) {
+    const f = file ?? secureFile;
+    throw configError(`"${f?.path}" defines a cloud named "${envName}", which is the name of the cloud the OS_* variables form${env.OS_CLOUD_NAME ? ' (OS_CLOUD_NAME)' : ''}; rename one of them.`, f?.path ?? '', lineOf(f, ['clouds', envName]), `clouds.${envName}`);
+  }
   const envRaw = envVarsCloud(env);
-  return { file, secureFile, clouds, envCloud: envRaw ? { name: env.OS_CLOUD_NAME || 'envvars', raw: envRaw } : undefined };
+  const vendors: Record<string, Record<string, unknown>> = {};
+  for (const [n, v] of Object.entries(getClouds(vendorFile, 'public-clouds'))) if (v && typeof v === 'object' && !Array.isArray(v)) vendors[n] = v as Record<string, unknown>;
+  return { file, secureFile, clouds, vendors, envCloud: envRaw ? { name: envName, raw: envRaw } : undefined };
 }
 
 /** Names of the clouds the user has (clouds.yaml and, if set, the OS_* cloud). */
@@ -395,9 +421,16 @@ export function loadCloudConfig(name?: string, o: CloudsConfigOptions = {}): Clo
   const names = Object.keys(all.clouds);
   const wanted = name || env.OS_CLOUD || undefined;
   const where = all.file?.path ?? all.secureFile?.path;
+  const home = o.home ?? homedir();
+  const vendorOf = (raw: Record<string, unknown>) => {
+    const p = asString(raw.profile) ?? asString(raw.cloud);
+    return p && p !== all.envCloud?.name ? all.vendors[p] : undefined; // a built-in vendor profile is not supported
+  };
+  const fromFile = (n: string) => cloudConfigFromObject(n, all.clouds[n], where, all.file, vendorOf(all.clouds[n]), home);
+  const fromEnv = () => cloudConfigFromObject(all.envCloud!.name, all.envCloud!.raw, undefined, undefined, undefined, home);
   if (wanted) {
-    if (all.clouds[wanted]) return cloudConfigFromObject(wanted, all.clouds[wanted], where, all.file);
-    if (all.envCloud && all.envCloud.name === wanted) return cloudConfigFromObject(wanted, all.envCloud.raw);
+    if (all.clouds[wanted]) return fromFile(wanted);
+    if (all.envCloud && all.envCloud.name === wanted) return fromEnv();
     const known = [...names, ...(all.envCloud ? [all.envCloud.name] : [])];
     throw new TroubleshooterError(
       'CloudNotFound',
@@ -407,8 +440,8 @@ export function loadCloudConfig(name?: string, o: CloudsConfigOptions = {}): Clo
       { subject: wanted, file: where },
     );
   }
-  if (all.envCloud) return cloudConfigFromObject(all.envCloud.name, all.envCloud.raw);
-  if (names.length === 1) return cloudConfigFromObject(names[0], all.clouds[names[0]], where, all.file);
+  if (all.envCloud) return fromEnv();
+  if (names.length === 1) return fromFile(names[0]);
   if (names.length === 0) {
     throw new TroubleshooterError('CloudNotFound', `No cloud is configured: no clouds.yaml in ${searchDirs(o).join(', ')} and no OS_AUTH_URL.`);
   }

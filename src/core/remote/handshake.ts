@@ -93,6 +93,10 @@ export function handshake(ctx: HandshakeContext, target: SshTarget, sock: Duplex
       reject(e);
     };
     arm();
+    // A transport of our own (a ProxyCommand's stdio) that fails says why at once, even before ssh2 listens to it.
+    sock?.once('error', (e: Error) => {
+      if (!settled) fail(e instanceof TroubleshooterError ? e : new TroubleshooterError('ConnectionLost', `The transport to "${target.alias}" failed: ${e.message}.`, { subject: target.alias }, { cause: e }));
+    });
 
     // Authentication, in OpenSSH's order: agent (filtered under IdentitiesOnly), then identity files.
     const methods: (() => Promise<[AnyAuthMethod, string] | undefined>)[] = [];

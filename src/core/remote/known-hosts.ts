@@ -161,7 +161,8 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer, prompt?:
   const subject = policy.alias;
   const entries = (await loadFiles([...policy.knownHostsFiles, ...policy.globalKnownHostsFiles]));
 
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  // As OpenSSH loads host keys: only the lines whose pattern matches this host count, @revoked ones included.
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key) && entryMatches(e, name));
   if (revoked) {
     throw new TroubleshooterError('HostKeyRevoked', `Host key of "${subject}" is marked @revoked in "${revoked.file}" line ${revoked.line}.`,
       { subject, file: revoked.file, line: revoked.line, fingerprint });
@@ -169,17 +170,25 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer, prompt?:
   const forHost = entries.filter((e) => !e.marker && entryMatches(e, name));
   const same = forHost.find((e) => e.key.equals(key));
   if (same) return { status: 'known', entry: same };
-  const changed = forHost.find((e) => e.keyType === keyType);
+  // OpenSSH 9.2 (proven by test/differential/host-key-decisions.test.ts): any key known for the host that is not
+  // this one is a changed key, of the same type or not (a server offering another type could be a downgrade).
+  const changed = forHost.find((e) => e.keyType === keyType) ?? forHost[0];
   if (changed) {
     throw new TroubleshooterError('HostKeyMismatch',
       `Host key of "${subject}" changed (${fingerprint}); it does not match "${changed.file}" line ${changed.line}.`,
       { subject, file: changed.file, line: changed.line, fingerprint, keyType });
   }
+  // Nothing for [host]:port: ssh accepts the very same key recorded under the bare host name (a different one there
+  // does not count as changed).
+  if (!policy.hostKeyAlias && policy.port !== 22) {
+    const bare = entries.find((e) => !e.marker && entryMatches(e, knownHostName(policy.hostName, 22)) && e.key.equals(key));
+    if (bare) return { status: 'known', entry: bare };
+  }
   const caKnown = entries.some((e) => e.marker === 'cert-authority' && entryMatches(e, name));
   const target = policy.knownHostsFiles[0];
   const unknown = (why: string) => new TroubleshooterError('HostKeyUnknown',
     `Host key of "${subject}" is not in known_hosts (${keyType} ${fingerprint})${why}.`,
-    { subject, fingerprint, keyType, name, certAuthorityKnown: caKnown, otherKeyTypes: forHost.map((e) => e.keyType) });
+    { subject, fingerprint, keyType, name, certAuthorityKnown: caKnown });
 
   if (!target) throw unknown('; UserKnownHostsFile is none');
   let accept: boolean;

@@ -7,6 +7,7 @@ import { KeyCache, type PassphraseProvider } from './auth';
 import { isDeadConnection, PooledConnection, raceSignal } from './connection';
 import { classifySshError } from './errors';
 import { handshake } from './handshake';
+import { spawnProxyCommand } from './proxy-command';
 import type { HostKeyPrompt } from './known-hosts';
 import type { SshTarget } from './ssh-config';
 import type { ExecChannel as SharedExecChannel } from './types';
@@ -61,6 +62,7 @@ export class SshPool {
   private readonly log: Logger;
   private readonly idleTimer: NodeJS.Timeout;
   private disposed = false;
+  private readonly disposal = new AbortController();
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -344,6 +346,7 @@ export class SshPool {
   /** Closes every connection. The pool cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
+    this.disposal.abort(); // ends connects in flight that run a process of ours (ProxyCommand)
     clearInterval(this.idleTimer);
     for (const c of [...this.conns.values()]) this.evict(c);
   }
@@ -361,19 +364,23 @@ export class SshPool {
 
   private async connect(target: SshTarget): Promise<PooledConnection> {
     const started = performance.now();
-    const via = target.jump ? ` via ${target.jump.alias}` : '';
+    const via = target.jump ? ` via ${target.jump.alias}` : target.proxyCommand ? ' via ProxyCommand' : '';
     const what = `ssh connect ${target.alias} ${target.user}@${target.hostName}:${target.port}${via}`;
     let hop: PooledConnection | undefined;
+    let sock: Duplex | undefined;
     try {
-      let sock: Duplex | undefined;
       if (target.jump) {
         hop = await this.connection(target.jump);
         sock = await this.forward(hop, target);
+      } else if (target.proxyCommand) {
+        // The user's ProxyCommand, as ssh runs it (proxy-command.ts); the handshake's deadline covers it.
+        sock = spawnProxyCommand(target, { logger: this.log, signal: this.disposal.signal });
       }
       const conn = await this.handshake(target, sock, hop);
       logCall(this.log, `${what} (${conn.authMethod})`, started);
       return conn;
     } catch (e) {
+      if (target.proxyCommand && !target.jump) sock?.destroy();
       const err = classifySshError(e, { subject: target.alias, phase: 'connect' });
       logCall(this.log, what, started, err);
       throw err;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, hostname as localHostname, userInfo } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
-import { parse as parseSshConfig } from 'ssh-config';
+import { isAbsolute, join } from 'node:path';
 import { TroubleshooterError } from '../errors';
 import { readRegularFileSync } from '../local-file';
+import { evaluateSshConfig, expandHostName, globPaths, type SshConfigSource, type SshOptions } from './ssh-config-eval';
 
 /**
  * Where and how to reach one SSH host, resolved from ~/.ssh/config the way OpenSSH does (first value wins,
@@ -38,6 +38,13 @@ export interface SshTarget {
   serverAliveCountMax: number;
   /** The hop this target is reached through (ProxyJump). */
   jump?: SshTarget;
+  /** ProxyJump as `ssh -G` prints it (the earlier hops as written, the last one parsed); undefined: none. */
+  proxyJump?: string;
+  /**
+   * ProxyCommand as written (tokens unexpanded); undefined: none. Whichever of ProxyJump and ProxyCommand is set
+   * first wins, as in OpenSSH, so a target has at most one of `jump` and `proxyCommand`.
+   */
+  proxyCommand?: string;
   /** Pool identity: `user@host:port` plus the chain. */
   key: string;
 }
@@ -64,9 +71,12 @@ export interface SshConfigOptions {
 
 const MAX_HOPS = 8;
 
+/** OpenSSH 9.2's identity files when none is configured (fill_default_options), in its order. */
+export const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
+
 /** Resolves ssh aliases to targets. Cheap to create; `reload()` re-reads the file. */
 export class SshConfigResolver {
-  private config!: ReturnType<typeof parseSshConfig>;
+  private source!: SshConfigSource;
   readonly configFile: string;
   private readonly home: string;
   private readonly env: NodeJS.ProcessEnv;
@@ -86,24 +96,24 @@ export class SshConfigResolver {
       if (!existsSync(this.configFile) && !this.options.configFileRequired) text = '';
       else text = readConfigFile(this.configFile);
     }
-    const baseDir = this.options.text === undefined ? dirname(this.configFile) : join(this.home, '.ssh');
+    this.source = { text, file: this.configFile, read: readConfigFile };
+    // Parse once now, so a broken config is reported on load rather than on first use.
+    this.evaluate('x', {});
+  }
+
+  private evaluate(host: string, preset: Record<string, string[]>): SshOptions {
     try {
-      this.config = parseSshConfig(expandIncludes(text, baseDir, this.home, 0));
+      return evaluateSshConfig(this.source, { host, home: this.home, localUser: this.localUser, preset, matchExec: this.options.matchExec === true, env: this.env },
+        (o) => finalHostName(o, host));
     } catch (e) {
-      if (e instanceof TroubleshooterError) throw e; // an Include that cannot be read, or a loop: already one sentence
+      if (e instanceof TroubleshooterError) throw e;
       throw new TroubleshooterError('ConfigInvalid', `Cannot parse the SSH config "${this.configFile}".`, { subject: this.configFile }, { cause: e });
     }
   }
 
-  /** Host aliases written literally in the config (no wildcards, no negations): candidates for pickers. */
+  /** Host aliases written literally in the config and its Includes (no wildcards, no negations): candidates for pickers. */
   aliases(): string[] {
-    const out = new Set<string>();
-    for (const line of this.config) {
-      if (!('param' in line) || !/^host$/i.test(line.param)) continue;
-      const values = Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/);
-      for (const v of values) if (v && !/[*?!]/.test(v)) out.add(v);
-    }
-    return [...out];
+    return hostAliases(this.source, this.home);
   }
 
   /** The target for an alias or host name, with its ProxyJump chain resolved. */
@@ -111,33 +121,31 @@ export class SshConfigResolver {
     return this.resolveInner(alias, {}, 0);
   }
 
-  private resolveInner(alias: string, override: { user?: string; port?: number; noJump?: boolean; jump?: SshTarget }, depth: number): SshTarget {
+  private resolveInner(alias: string, override: { user?: string; port?: number; jumpSpec?: string; jump?: SshTarget }, depth: number): SshTarget {
     if (!alias || /[\s\0]/.test(alias) || alias.startsWith('-')) {
       throw new TroubleshooterError('InvalidInput', `Invalid SSH host "${alias}".`);
     }
     if (depth > MAX_HOPS) {
       throw new TroubleshooterError('ConfigInvalid', `ProxyJump chain of "${alias}" is longer than ${MAX_HOPS} hops (a loop?).`, { subject: alias });
     }
-    const c = this.config.compute(alias, { ignoreCase: true, matchExec: this.options.matchExec === true }) as Record<string, string | string[] | undefined>;
-    const one = (k: string): string | undefined => {
-      const v = c[k];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    const list = (k: string): string[] | undefined => {
-      const v = c[k];
-      if (v === undefined) return undefined;
-      return (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean);
-    };
-    const port = override.port ?? intOf(one('port'), 22, 'Port', alias);
-    const user = override.user ?? one('user') ?? this.localUser;
-    const rawHostName = one('hostname');
-    const hostName = rawHostName ? rawHostName.replace(/%(%|h)/g, (_, t: string) => (t === '%' ? '%' : alias)) : alias;
+    // -l, -p and -J as ssh passes them to a jump host's own ssh: set before the config, so they win.
+    const preset: Record<string, string[]> = {};
+    if (override.user !== undefined) preset.user = [override.user];
+    if (override.port !== undefined) preset.port = [String(override.port)];
+    if (override.jumpSpec !== undefined) preset.proxyjump = [override.jumpSpec];
+    const c = this.evaluate(alias, preset);
+    const one = (k: string): string | undefined => c.first(k);
+    const list = (k: string): string[] | undefined => c.args(k);
+    const port = intOf(one('port'), 22, 'Port', alias);
+    const user = one('user') ?? this.localUser;
+    const hostName = finalHostName(c, alias);
     const tok = (s: string) => this.expand(s, { alias, hostName, port, user });
 
-    const identityExplicit = c.identityfile !== undefined;
-    const identityFiles = identityExplicit
-      ? (c.identityfile as string[]).filter((f) => f.toLowerCase() !== 'none').map(tok)
-      : ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((f) => join(this.home, '.ssh', f));
+    const configured = c.all('identityfile');
+    const identityExplicit = configured !== undefined;
+    const identityFiles = configured
+      ? configured.filter((f) => f.toLowerCase() !== 'none').map(tok)
+      : DEFAULT_IDENTITY_FILES.map((f) => join(this.home, '.ssh', f));
 
     const agentConf = one('identityagent');
     let agentSocket: string | undefined;
@@ -158,23 +166,33 @@ export class SshConfigResolver {
     const aliveInterval = one('serveraliveinterval');
     const hostKeyAlias = one('hostkeyalias');
 
-    // ProxyJump: "none", or a comma list "[user@]host[:port]" / "ssh://[user@]host[:port]". The first hop is
-    // resolved with its own config (including its own ProxyJump); each later hop goes through the previous one.
+    // ProxyJump: "none", or a comma list "[user@]host[:port]" / "ssh://[user@]host[:port]". ssh hands the last hop
+    // to a jump ssh as `-l user -p port -J <the earlier hops> host`: the first hop is resolved with its own config
+    // (including its own ProxyJump), each later one with -J, so through the previous hop.
     let jump = override.jump;
+    let proxyJump: string | undefined;
     const pj = one('proxyjump');
-    if (!override.noJump && !jump && pj && pj.toLowerCase() !== 'none') {
-      const hops = pj.split(',').map((h) => parseJumpSpec(h.trim(), alias));
-      let prev: SshTarget | undefined;
-      for (const [i, h] of hops.entries()) {
-        prev = i === 0
-          ? this.resolveInner(h.host, { user: h.user, port: h.port }, depth + 1)
-          : this.resolveInner(h.host, { user: h.user, port: h.port, noJump: true, jump: prev }, depth + 1);
+    if (pj && pj.toLowerCase() !== 'none') {
+      const specs = pj.split(',').map((h) => h.trim());
+      const hops = specs.map((h) => parseJumpSpec(h, alias));
+      const last = hops[hops.length - 1];
+      if (hops.length === 1 && (last.host === alias || last.host === hostName)) {
+        // ssh: "jumphost loop via <host>" (a `Host *` ProxyJump reaching the jump host itself)
+        throw new TroubleshooterError('ConfigInvalid', `ProxyJump of "${alias}" leads to itself (a "Host *" ProxyJump without "ProxyJump none" for the jump host?).`, { subject: alias });
       }
-      jump = prev;
+      proxyJump = [...specs.slice(0, -1), `${last.user ? `${last.user}@` : ''}${last.host.includes(':') ? `[${last.host}]` : last.host}${last.port ? `:${last.port}` : ''}`].join(',');
+      if (!override.jump) {
+        let prev: SshTarget | undefined;
+        for (const [i, h] of hops.entries()) {
+          prev = i === 0
+            ? this.resolveInner(h.host, { user: h.user, port: h.port }, depth + 1)
+            : this.resolveInner(h.host, { user: h.user, port: h.port, jumpSpec: specs.slice(0, i).join(','), jump: prev }, depth + 1);
+        }
+        jump = prev;
+      }
     }
-    if (one('proxycommand') && !jump && one('proxycommand')!.toLowerCase() !== 'none') {
-      throw new TroubleshooterError('Unsupported', `ProxyCommand is not supported; use ProxyJump for "${alias}".`, { subject: alias });
-    }
+    const pc = one('proxycommand');
+    const proxyCommand = pc !== undefined && pc.toLowerCase() !== 'none' ? pc : undefined;
 
     return {
       alias,
@@ -194,7 +212,9 @@ export class SshConfigResolver {
       serverAliveIntervalMs: aliveInterval !== undefined ? intOf(aliveInterval, 0, 'ServerAliveInterval', alias) * 1000 : undefined,
       serverAliveCountMax: intOf(one('serveralivecountmax'), 3, 'ServerAliveCountMax', alias),
       jump,
-      key: `${user}@${hostName}:${port}${jump ? ` via ${jump.key}` : ''}`,
+      proxyJump,
+      proxyCommand,
+      key: `${user}@${hostName}:${port}${jump ? ` via ${jump.key}` : proxyCommand ? ` via ProxyCommand ${proxyCommand}` : ''}`,
     };
   }
 
@@ -224,8 +244,8 @@ export class SshConfigResolver {
     });
     if (s === '~') return this.home;
     if (s.startsWith('~/')) return join(this.home, s.slice(2));
-    if (!isAbsolute(s)) return join(this.home, '.ssh', s);
-    return s;
+    return s; // a relative path stays relative (to the working folder), as ssh opens it
+
   }
 }
 
@@ -253,26 +273,42 @@ function safeLocalUser(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/**
- * Inlines `Include` directives (globs in the last path component; relative paths are relative to the config's
- * folder, ~/.ssh for the user config). An Include inside a Host block inlines there, as OpenSSH applies it
- * under that block's condition; a Host line inside an included file ends the block (close to OpenSSH).
- */
-function expandIncludes(text: string, baseDir: string, home: string, depth: number): string {
-  if (depth > 16) throw new TroubleshooterError('ConfigInvalid', 'SSH config Include nesting is deeper than 16 (a loop?).');
-  return text.split(/\r?\n/).map((line) => {
-    const m = /^\s*include(?:\s+|\s*=\s*)(.+)$/i.exec(line);
-    if (!m) return line;
-    const files = m[1].match(/"[^"]*"|\S+/g) ?? [];
-    const parts: string[] = [];
-    for (const raw of files) {
-      let p = raw.replace(/^"|"$/g, '');
-      if (p.startsWith('~/')) p = join(home, p.slice(2));
-      else if (!isAbsolute(p)) p = join(baseDir, p);
-      for (const f of globFiles(p)) parts.push(expandIncludes(readConfigFile(f), baseDir, home, depth + 1));
+/** The HostName ssh connects to: `%h` expanded, then lowercased (ssh.c lowercases the host after the config). */
+function finalHostName(o: SshOptions, typed: string): string {
+  const raw = o.first('hostname');
+  return (raw !== undefined ? expandHostName(raw, typed) : typed).toLowerCase();
+}
+
+/** Literal Host names of a config and its Includes (no wildcards or negations), for pickers. */
+function hostAliases(source: SshConfigSource, home: string): string[] {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (text: string, depth: number) => {
+    if (depth > 16) return;
+    for (const raw of text.split('\n')) {
+      const m = /^\s*(host|include)(?:\s*=\s*|\s+)(.+)$/i.exec(raw);
+      if (!m) continue;
+      const words = (m[2].replace(/\s+#.*$/, '').match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"|"$/g, ''));
+      if (m[1].toLowerCase() === 'host') {
+        for (const v of words) if (v && !/[*?!]/.test(v)) out.add(v);
+        continue;
+      }
+      for (const w of words) {
+        const p = w.startsWith('~/') ? join(home, w.slice(2)) : isAbsolute(w) ? w : join(home, '.ssh', w);
+        for (const f of globPaths(p)) {
+          if (seen.has(f)) continue;
+          seen.add(f);
+          try {
+            walk(source.read(f), depth + 1);
+          } catch {
+            // an unreadable Include names no alias; resolve() reports it
+          }
+        }
+      }
     }
-    return parts.join('\n');
-  }).join('\n');
+  };
+  walk(source.text, 0);
+  return [...out];
 }
 
 /** An SSH config is a few KiB: a bounded read of a regular file, with OpenSSH's reasons in our words. */
@@ -288,12 +324,3 @@ function readConfigFile(path: string): string {
 }
 
 const MAX_SSH_CONFIG_BYTES = 4 * 1024 * 1024;
-
-function globFiles(pattern: string): string[] {
-  const dir = dirname(pattern);
-  const base = basename(pattern);
-  if (!/[*?]/.test(base)) return existsSync(pattern) ? [pattern] : [];
-  if (!existsSync(dir)) return [];
-  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f));
-}

@@ -57,7 +57,7 @@ describe('openstack clouds.yaml', function () {
     assert.equal(loadCloudConfig(undefined, opts).name, 'cwd');
     const explicit = put('explicit.yaml', cloud('explicit'));
     opts.env = { OS_CLIENT_CONFIG_FILE: explicit };
-    assert.deepEqual(findCloudsFiles(opts), { clouds: explicit, secure: undefined });
+    assert.deepEqual(findCloudsFiles(opts), { clouds: explicit, secure: undefined, vendor: undefined });
     assert.equal(loadCloudConfig(undefined, opts).name, 'explicit');
   });
 
@@ -89,7 +89,7 @@ describe('openstack clouds.yaml', function () {
     assert.equal(c.auth.password, SECRET);
     assert.equal(c.auth.userDomainName, 'Default');
     assert.equal(c.auth.projectDomainId, 'default');
-    assert.equal(c.regionName, 'RegionTwo');
+    assert.equal(c.regionName, 'RegionOne', 'the first of regions; region_name is not read then (as openstacksdk)');
     assert.deepEqual(c.regions, ['RegionOne', 'RegionTwo']);
     assert.equal(c.interface, 'internal');
     assert.equal(c.verify, false, 'verify: false wins over cacert');
@@ -98,13 +98,13 @@ describe('openstack clouds.yaml', function () {
     assert.deepEqual(listCloudNames(opts).sort(), ['lab', 'other']);
   });
 
-  it('OS_* variables form the "envvars" cloud (OS_CLOUD_NAME renames it) and default domains to "default"', () => {
+  it('OS_* variables form the "envvars" cloud (OS_CLOUD_NAME renames it); domains are not defaulted', () => {
     opts.env = { OS_AUTH_URL: 'http://198.18.0.10:5000/v3', OS_USERNAME: 'demo', OS_PASSWORD: SECRET, OS_PROJECT_NAME: 'demo', OS_REGION_NAME: 'RegionOne', OS_INTERFACE: 'public' };
     const c = loadCloudConfig(undefined, opts);
     assert.equal(c.name, 'envvars');
     assert.equal(c.auth.username, 'demo');
-    assert.equal(c.auth.userDomainId, 'default');
-    assert.equal(c.auth.projectDomainId, 'default');
+    assert.equal(c.auth.userDomainId, undefined, 'left to Keystone, as the openstack CLI does');
+    assert.equal(c.auth.projectDomainId, undefined);
     assert.equal(c.regionName, 'RegionOne');
     opts.env.OS_CLOUD_NAME = 'rc';
     assert.equal(loadCloudConfig('rc', opts).name, 'rc');
@@ -132,10 +132,18 @@ describe('openstack clouds.yaml', function () {
     });
   });
 
-  it('password body: user and project scoped by domain', () => {
+  it('password body: no domain given, none sent (Keystone answers); default_domain_id fills both', () => {
     put('cwd/clouds.yaml', cloud('lab'));
     const c = loadCloudConfig('lab', opts);
     assert.deepEqual(authRequestBody(c.authType, c.auth), {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', password: SECRET } } },
+        scope: { project: { name: 'admin' } },
+      },
+    });
+    put('cwd/clouds.yaml', cloud('lab').replace('project_name: admin', 'project_name: admin\n      default_domain_id: default'));
+    const d = loadCloudConfig('lab', opts);
+    assert.deepEqual(authRequestBody(d.authType, d.auth), {
       auth: {
         identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: SECRET } } },
         scope: { project: { name: 'admin', domain: { id: 'default' } } },

@@ -120,6 +120,22 @@ describe('known_hosts', function () {
     await assert.rejects(verifyHostKey(policy(file), ed.blob), (e) => isTroubleshooterError(e, 'HostKeyRevoked') && e.details.line === 1);
   });
 
+  it('as OpenSSH 9.2: a key of another type known is a changed key; off port 22 the same key under the bare name counts', async () => {
+    const file = join(dir, 'kh-types');
+    writeFileSync(file, `198.18.0.11 ${pub(ec)}\n`);
+    await assert.rejects(verifyHostKey(policy(file), ed.blob), (e) => isTroubleshooterError(e, 'HostKeyMismatch') && e.details.line === 1);
+    assert.equal((await verifyHostKey(policy(file, { port: 2222 }), ec.blob)).status, 'known', 'bare-name line, same key');
+    await assert.rejects(verifyHostKey(policy(file, { port: 2222 }), ed.blob, async () => false), (e) => isTroubleshooterError(e, 'HostKeyUnknown'),
+      'another key under the bare name is not a changed key');
+  });
+
+  it('an @revoked line applies only to the hosts its pattern matches (as OpenSSH loads host keys)', async () => {
+    const file = join(dir, 'kh-revoked-other');
+    writeFileSync(file, `@revoked 198.18.0.99 ${pub(ed)}\n198.18.0.11 ${pub(ed)}\n`);
+    assert.equal((await verifyHostKey(policy(file), ed.blob)).status, 'known', 'revoked for another host only');
+    await assert.rejects(verifyHostKey({ ...policy(file), hostName: '198.18.0.99' }, ed.blob), (e) => isTroubleshooterError(e, 'HostKeyRevoked'));
+  });
+
   it('unknown key: the prompt sees the OpenSSH fingerprint; consent appends a line ssh-keygen -F finds', async () => {
     const file = join(dir, 'sub', 'kh-new');
     const seen: HostKeyPromptRequest[] = [];

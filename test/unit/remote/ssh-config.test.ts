@@ -124,9 +124,13 @@ Host inner
     assert.equal(cfg('Host a\n ProxyJump ssh://u@[fd00::1]:2222\n').resolve('a').jump?.hostName, 'fd00::1');
   });
 
-  it('refuses ProxyJump loops, ProxyCommand, bad numbers and option-like aliases', () => {
+  it('refuses ProxyJump loops, bad numbers and option-like aliases; keeps ProxyCommand as written', () => {
     assert.throws(() => cfg('Host a\n ProxyJump b\nHost b\n ProxyJump a\n').resolve('a'), (e) => isTroubleshooterError(e, 'ConfigInvalid'));
-    assert.throws(() => cfg('Host a\n ProxyCommand nc %h %p\n').resolve('a'), (e) => isTroubleshooterError(e, 'Unsupported'));
+    assert.throws(() => cfg('Host *\n ProxyJump bastion\n').resolve('a'), (e) => isTroubleshooterError(e, 'ConfigInvalid') && /leads to itself/.test(e.message));
+    const pc = cfg('Host a\n ProxyCommand nc %h %p\nHost *\n ProxyJump b\n').resolve('a');
+    assert.equal(pc.proxyCommand, 'nc %h %p');
+    assert.equal(pc.jump, undefined, 'the ProxyCommand set first wins over a later ProxyJump');
+    assert.equal(pc.key, 'op@a:22 via ProxyCommand nc %h %p');
     assert.throws(() => cfg('Host a\n Port twenty\n').resolve('a'), (e) => isTroubleshooterError(e, 'ConfigInvalid') && /Port/.test(e.message));
     assert.throws(() => cfg('').resolve('-oProxyCommand=x'), (e) => isTroubleshooterError(e, 'InvalidInput'));
     assert.throws(() => cfg('Host a\n IdentityFile %z\n').resolve('a'), (e) => isTroubleshooterError(e, 'ConfigInvalid'));
@@ -142,14 +146,15 @@ Host inner
     assert.equal(s('ask').hashKnownHosts, true);
   });
 
-  it('reads the file, inlines Include (relative and globbed), and a missing file is an empty config', () => {
+  it('reads the file, Include (relative to ~/.ssh and globbed), and a missing file is an empty config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ost-sshcfg-'));
     try {
-      mkdirSync(join(dir, 'conf.d'));
-      writeFileSync(join(dir, 'conf.d', '10-lab.conf'), 'Host lab1\n  HostName 198.18.0.11\n');
-      writeFileSync(join(dir, 'conf.d', '20-lab.conf'), 'Host lab2\n  HostName 198.18.0.12\n');
+      mkdirSync(join(dir, '.ssh', 'conf.d'), { recursive: true });
+      writeFileSync(join(dir, '.ssh', 'conf.d', '10-lab.conf'), 'Host lab1\n  HostName 198.18.0.11\n');
+      writeFileSync(join(dir, '.ssh', 'conf.d', '20-lab.conf'), 'Host lab2\n  HostName 198.18.0.12\n');
       writeFileSync(join(dir, 'config'), 'Include conf.d/*.conf\nHost *\n  User ops\n');
-      const r = new SshConfigResolver({ configFile: join(dir, 'config'), home: HOME, env: {}, localUser: 'op' });
+      const r = new SshConfigResolver({ configFile: join(dir, 'config'), home: dir, env: {}, localUser: 'op' });
+      assert.deepEqual(r.aliases().sort(), ['lab1', 'lab2']);
       assert.equal(r.resolve('lab1').hostName, '198.18.0.11');
       assert.equal(r.resolve('lab2').hostName, '198.18.0.12');
       assert.equal(r.resolve('lab2').user, 'ops');
