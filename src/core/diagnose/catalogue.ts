@@ -295,6 +295,29 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     provenOn: ['real logs: ../shared/fixtures/real-logs/live-migration-two-computes'],
   },
   {
+    id: 'port-binding-failed',
+    title: "Port binding failed: the host's L2 agent was dead",
+    priority: 85,
+    supersedes: ['instance-action-error', 'no-valid-host'],
+    when: [
+      { source: 'log', label: 'nova-compute', service: '^nova-compute$', level: ['ERROR'], message: `Binding failed for port (?<port>${UUID}), please check neutron logs`, host: '^(?<host>.+)$' },
+      {
+        source: 'log',
+        label: 'neutron-server (ML2): the agent it refused',
+        service: '^neutron',
+        level: ['WARNING', 'ERROR'],
+        message: "^Refusing to bind port {port} to dead agent: .*'agent_type': '(?<agent>[^']+)'.*'host': '(?<agenthost>[^']+)'",
+      },
+      { source: 'log', optional: true, label: 'neutron-server (ML2)', service: '^neutron', message: '^Failed to bind port {port} on host (?<bindhost>\\S+) for vnic_type (?<vnic>\\S+)' },
+      { source: 'agent', optional: true, label: 'that agent now', host: '^{agenthost}$', agent_type: '^{agent}$' },
+    ],
+    cause:
+      "neutron could not bind port {port} for the instance on {host}: the {agent} on {agenthost} was dead (no heartbeat within agent_down_time), " +
+      'so ML2 refused it and nova aborted the build. See the agent line for its state now.',
+    fixes: [{ text: 'Start the {agent} on {agenthost} and check it reports alive; then build or move the instance again.', commands: [{ host: '{agenthost}', command: 'systemctl restart neutron-linuxbridge-agent   # or neutron-openvswitch-agent' }, { command: 'openstack network agent list --host {agenthost}' }] }],
+    provenOn: ['lab: test/integration/diagnose/lab-diagnose.test.ts (linuxbridge agent stopped on compute2, a server booted there)'],
+  },
+  {
     id: 'instance-action-error',
     title: 'An instance action step failed',
     priority: 0,

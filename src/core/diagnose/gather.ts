@@ -40,6 +40,9 @@ export interface GatherOptions {
 }
 
 const HOST_TAIL_LINES = 200;
+/** "Binding failed for port <uuid>", "port <uuid>": the ports a failing record names. */
+const PORT_IN_TEXT = /\b[Pp]ort ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
+const MAX_PORT_KEYS = 5;
 /** Offline without a key: the newest failing requests followed across the folder. */
 const MAX_OFFLINE_REQUESTS = 50;
 const FILE_MAX_BYTES = 256 * 1024;
@@ -81,6 +84,18 @@ export async function gatherEvidence(key: CorrelationKey | { kind: 'name'; value
         if (h.sources?.clock) clocks.set(h.host, h.sources.clock);
       }
       if (res.truncated) notes.push('The correlated log was cut at its entry limit; the newest records may be missing.');
+    }
+  }
+  // neutron's ML2 lines about a port nova failed to bind carry neutron's own request id only: search the port ids
+  // that failing records name (at most 5), as the operator would grep them
+  const ports = [...new Set(records.filter((e) => e.level === 'ERROR').flatMap((e) => [...e.lines[0].matchAll(PORT_IN_TEXT)].map((m) => m[1])))].slice(0, MAX_PORT_KEYS);
+  if (ports.length && o.hosts.length) {
+    const res = await guard('Searching the ports of the failing records', () =>
+      correlate(ports.map((value) => ({ kind: 'instance' as const, value })), o.hosts, { signal, log, sinceMs: o.sinceMs, sourceCache, maxRounds: 1 }),
+    );
+    if (res?.entries.length) {
+      const have = new Set(records.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
+      records = [...records, ...res.entries.filter((e) => !have.has(`${e.host}\0${e.file}\0${e.lines[0]}`))].sort(compareEntries);
     }
   }
   // a request id names its instance in its records

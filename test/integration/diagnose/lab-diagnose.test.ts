@@ -265,4 +265,45 @@ describe('diagnosis on the lab (integration)', function () {
       await client.compute.client.call('DELETE', `/flavors/${flavorId}`).catch(() => undefined);
     }
   });
+
+  it('the linuxbridge agent stopped on compute2: a server booted there fails to bind its port (neutron\'s own line, the agent down); starting the agent (the fix) lets the same boot succeed', async () => {
+    const agentOf = async () => (await client.network.listAgents({ host: 'compute2' })).data.find((a) => /Linux bridge/.test(a.agentType))!;
+    const refs = await bootRefs(client);
+    const boot = async () => {
+      const res = await client.compute.client.call('POST', '/servers', { json: { server: { name: uniqueName('diag-bind'), flavorRef: refs.flavorId, imageRef: refs.imageId, networks: [{ uuid: refs.networkId }], availability_zone: 'nova:compute2' } } });
+      return (res.body as { server: { id: string } }).server.id;
+    };
+    let id: string | undefined;
+    await sh('compute2', ['lab-service', 'stop', 'linuxbridge-agent']);
+    try {
+      const end = Date.now() + 240_000;
+      while (Date.now() < end && (await agentOf()).alive) await sleep(5000);
+      assert.equal((await agentOf()).alive, false, 'neutron still reports the agent alive');
+      id = await boot();
+      await waitServer(client, id, (x) => x.status === 'ERROR', 'ERROR', 240_000).catch(() => undefined);
+      assert.equal((await client.compute.getServer(id)).data.status, 'ERROR');
+      const d = await diagnoseSaved('port-binding-failed', id);
+      const f = finding(d, 'port-binding-failed');
+      assert.equal(f.vars.host, 'compute2');
+      assert.equal(f.vars.agenthost, 'compute2');
+      assert.equal(f.vars.agent, 'Linux bridge agent');
+      assert.ok(f.evidence.some((e) => e.service === 'neutron-server' && /Failed to bind port .* on host compute2 for vnic_type normal/.test(e.text)));
+      assert.ok(f.evidence.some((e) => e.source === 'agent' && /on compute2: DOWN/.test(e.text)));
+      await deleteServer(client, id);
+      id = undefined;
+    } finally {
+      await sh('compute2', ['lab-service', 'start', 'linuxbridge-agent']);
+      if (id) await deleteServer(client, id);
+    }
+    // the fix: the agent alive again, the same boot succeeds
+    const end = Date.now() + 180_000;
+    while (Date.now() < end && !(await agentOf()).alive) await sleep(3000);
+    assert.equal((await agentOf()).alive, true);
+    id = await boot();
+    try {
+      await waitServer(client, id, (x) => x.status === 'ACTIVE', 'ACTIVE', 240_000);
+    } finally {
+      await deleteServer(client, id);
+    }
+  });
 });

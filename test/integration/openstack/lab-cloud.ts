@@ -103,7 +103,7 @@ export async function createServer(c: OpenStackClient, name: string, host?: stri
 }
 
 /**
- * Until the lab guest's init said "lab-guest: ready" on its serial console (nova's console output). A TCG guest that
+ * Until the lab guest's init said "lab-guest: ready" (or, later, "alive N min") on its serial console (nova's console output). A TCG guest that
  * is live-migrated in the middle of its boot can come out with a corrupted kernel, so tests migrate booted guests,
  * as operators do.
  */
@@ -113,7 +113,8 @@ export async function waitGuestReady(c: OpenStackClient, id: string, timeoutMs =
   while (Date.now() < end) {
     const r = await c.compute.client.call('POST', `/servers/${id}/action`, { json: { 'os-getConsoleOutput': { length: 50 } } });
     last = (r.body as { output?: string }).output ?? '';
-    if (last.includes('lab-guest: ready')) return;
+    // "alive N min" follows "ready" once a minute: a guest up for a while has it in the console's last lines instead
+    if (/lab-guest: (ready|alive \d+ min)/.test(last)) return;
     await sleep(2000);
   }
   throw new Error(`The guest of ${id} did not print "lab-guest: ready" within ${timeoutMs} ms; its console ends with: ${last.slice(-300)}`);

@@ -29,6 +29,7 @@ const CASES: [fixture: string, signature: string, check: (vars: Record<string, s
   ['hypervisor-type-mismatch', 'migration-hypervisor-type-mismatch', (v) => assert.equal(v.sourcetype, 'QEMU')],
   ['libvirt-connection-lost', 'libvirt-connection-lost', (v, c) => assert.match(c, new RegExp(`^nova-compute on ${v.host} lost its connection to libvirtd`))],
   ['no-valid-host-filter', 'no-valid-host-filter', (v) => assert.equal(v.filter, 'ComputeCapabilitiesFilter')],
+  ['port-binding-failed', 'port-binding-failed', (v) => assert.deepEqual([v.host, v.agenthost, v.agent], ['compute2', 'compute2', 'Linux bridge agent'])],
   ['compute-service-down', 'compute-service-down', (v) => assert.match(v.host, /^compute[12]$/)],
   ['live-migration-target-refused-fix', 'live-migration-target-libvirtd-refused', (v) => assert.deepEqual([v.target, v.source], ['compute2', 'compute1'])],
 ];
