@@ -1,6 +1,6 @@
-// The diagnosis as a user meets it: F1 → "OpenStack: Diagnose Failure" → the seed's vm1 (its live migration to
-// compute2 failed) → a report that names compute2's libvirtd on 16509, cites compute1's nova-compute line and
-// compute2's libvirtd.conf, and offers the config doctor's rule. Read-only: nothing changes.
+// The seed's vm1 (its live migration to compute2 failed) as a user meets it: F1 → "OpenStack: Diagnose Failure" → a
+// report that names compute2's libvirtd on 16509, cites compute1's nova-compute line and compute2's libvirtd.conf, and
+// offers the config doctor's rule; F1 → "Show Request Timeline…" → its story beside its correlated log. Read-only.
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { labCloud } from '../integration/openstack/lab-cloud';
 import { repoRoot } from '../support/lab';
 import { openWorkbench, type Workbench } from './support/workbench';
 
-describe('e2e: diagnose a failed live migration (lab)', function () {
+describe('e2e: diagnose and the timeline of a failed live migration (lab)', function () {
   this.timeout(300_000);
   let wb: Workbench | undefined;
   let vm1: Server;
@@ -59,5 +59,29 @@ describe('e2e: diagnose a failed live migration (lab)', function () {
     assert.match(text, /`libvirt\/tcp-disabled` in `\/etc\/libvirt\/libvirtd\.conf` on `compute2`/);
     await wb!.page.keyboard.press('ControlOrMeta+Home');
     await wb!.screenshot('diagnose-report');
+  });
+
+  it('Show Request Timeline… → vm1: the timeline opens beside its correlated log, the failed step marked', async () => {
+    await wb!.page.keyboard.press('Escape');
+    await wb!.runCommand('OpenStack: Show Request Timeline…');
+    const input = wb!.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(vm1.id);
+    await wb!.page.keyboard.press('Enter');
+    // the webview's tab, and the log document it belongs to
+    const tab = wb!.page.locator('.tabs-container .tab', { hasText: /^Timeline: / }).first();
+    await tab.waitFor({ timeout: 120_000 });
+    // the webview draws once the document's search is done: wait for the log document's header to say so
+    const end = Date.now() + 180_000;
+    let text = '';
+    while (Date.now() < end) {
+      text = await wb!.editorText().catch(() => '');
+      if (/\[(done|following)/.test(text)) break;
+      await wb!.page.waitForTimeout(1000);
+    }
+    assert.match(text, /# Correlated logs: /);
+    assert.match(text, /# story: /, 'the document starts with the story');
+    await wb!.page.waitForTimeout(3000);
+    await wb!.screenshot('timeline-vm1');
   });
 });
