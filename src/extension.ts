@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     const client = await c.client(signal);
     return diagnoseOnCloud(subject, { client, pool: ssh.pool, mapping: logs.hostMapping(c.name), signatures: await signaturesFor(settings), signal, log: logger });
   };
-  const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost, diagnose });
+  const checks = activateChecks({ logger, cloud, runOnHost, databaseHost: () => settings.databaseHost, diagnose, sshTargetOf });
   const sftp = activateSftp({ pool: () => ssh.pool, logger });
   const configs = activateConfigDoctor({ logger, ssh });
   const timeline = activateTimeline({ logger, logs, extensionUri: context.extensionUri, activeCloud: () => session.activeCloud });

@@ -20,6 +20,7 @@ import { finding, overallStatus, type CheckReport } from '../../core/checks/type
 import { diagnosisReport } from '../../core/diagnose/report';
 import type { Diagnosis } from '../../core/diagnose/types';
 import { TroubleshooterError } from '../../core/errors';
+import { REQUEST_ID_IN_TEXT } from '../../core/logs/keys';
 import type { Logger } from '../../core/log';
 import type { OpenStackClient } from '../../core/openstack/client';
 import { mvAtLeast } from '../../core/openstack/microversion';
@@ -28,7 +29,7 @@ import type { RemoteCommand } from '../../core/remote/command';
 import { executeCommand, registerCommand } from '../../platform/commands';
 import { showFailureMessage } from '../../platform/errors';
 import { withCancellableProgress } from '../../platform/progress';
-import { ReportDocuments } from './report-documents';
+import { REPORT_SCHEME, ReportDocuments } from './report-documents';
 
 /** What the checks feature needs from the composition root (src/extension.ts). */
 export interface ChecksServices {
@@ -43,7 +44,11 @@ export interface ChecksServices {
   checkDeadlineMs?: () => number;
   /** Diagnoses a server (name or uuid) or a request id on the active cloud (src/core/diagnose). */
   diagnose?: (subject: string, signal: AbortSignal) => Promise<Diagnosis>;
+  /** OpenStack host name → ssh alias (for links to a host's file in a report). */
+  sshTargetOf?: (host: string) => string;
 }
+
+const QUICK_FIX_LINE = /Config doctor quick fix: `([^`]+)` in `([^`]+)` on `([^`]+)`/;
 
 /** What commands receive: an explorer node (`.server`, `.fip`), `{ serverId }`, `{ address }`, or a plain string. */
 type Arg = unknown;
@@ -320,6 +325,14 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     });
     const shown = await showReports([diagnosisReport(diagnosis)]);
     const first = diagnosis.findings[0];
+    const qf = first?.fixes.find((f) => f.quickFix)?.quickFix;
+    if (qf && services.sshTargetOf) {
+      const open = `Open ${qf.file.split('/').pop()} on ${qf.host}`;
+      void vscode.window.showWarningMessage(`${first.title}: ${first.cause.split(': ')[0]}.`, open).then((pick) => {
+        if (pick === open) return vscode.commands.executeCommand('vscode.open', vscode.Uri.from({ scheme: 'openstack-sftp', authority: services.sshTargetOf!(qf.host), path: qf.file }));
+        return undefined;
+      }).then(undefined, (e: unknown) => logger.warn(`diagnosis notification: ${e instanceof Error ? e.message : String(e)}`));
+    }
     void vscode.window.setStatusBarMessage(first ? `$(error) ${first.title}` : `$(pass) No known failure signature matched "${label}"`, 15_000);
     return { ...shown, diagnosis };
   }
@@ -351,7 +364,37 @@ export function activateChecks(services: ChecksServices): vscode.Disposable {
     return m.id;
   }
 
+  // In a report: the quick fix's file opens on its host (the config doctor's diagnostic and fix are there), a request
+  // id opens that request's correlated logs.
+  const links = vscode.languages.registerDocumentLinkProvider({ scheme: REPORT_SCHEME }, {
+    provideDocumentLinks(doc) {
+      const out: vscode.DocumentLink[] = [];
+      for (let i = 0; i < Math.min(doc.lineCount, 20_000); i++) {
+        const text = doc.lineAt(i).text;
+        const q = QUICK_FIX_LINE.exec(text);
+        if (q && services.sshTargetOf) {
+          try {
+            const start = text.indexOf(`\`${q[2]}\``);
+            const link = new vscode.DocumentLink(new vscode.Range(i, start, i, start + q[2].length + 2), vscode.Uri.from({ scheme: 'openstack-sftp', authority: services.sshTargetOf(q[3]), path: q[2] }));
+            link.tooltip = `Open ${q[2]} on ${q[3]}: the config doctor shows ${q[1]} there with its quick fix`;
+            out.push(link);
+          } catch {
+            // a host without an ssh mapping: no link
+          }
+        }
+        for (const m of text.matchAll(REQUEST_ID_IN_TEXT)) {
+          const args = encodeURIComponent(JSON.stringify([{ requestId: m[0] }]));
+          const link = new vscode.DocumentLink(new vscode.Range(i, m.index!, i, m.index! + m[0].length), vscode.Uri.parse(`command:openstack.logs.correlate?${args}`));
+          link.tooltip = `Show every line of ${m[0]} across the cloud's hosts`;
+          out.push(link);
+        }
+      }
+      return out;
+    },
+  });
+
   return vscode.Disposable.from(
+    links,
     docs,
     ...CHECKS.map((def) => registerCommand(def.command, logger, (arg?: Arg) => runRegisteredCheck(def, arg))),
     registerCommand('openstack.check.exportReport', logger, (arg?: { uri?: string; format?: 'md' | 'json'; to?: string } | vscode.Uri) => {

@@ -160,8 +160,12 @@ describe('checks (lab)', function () {
     const r = (await vscode.commands.executeCommand('openstack.diagnose', { serverId: vm1.id })) as CheckResult & { diagnosis: { findings: { signature: string }[] } };
     recordMetric('diagnose-vm1-ms', performance.now() - t0);
     assert.ok(r.diagnosis.findings.some((f) => f.signature === 'live-migration-target-libvirtd-refused'));
-    const text = (await reportText(r)).getText();
+    const doc = await reportText(r);
+    const text = doc.getText();
     assert.match(text, /compute2's libvirtd does not listen on TCP port 16509/);
+    // the quick fix's file is a link to it on compute2 (where the config doctor offers the fix); request ids open their logs
+    const links = (await vscode.commands.executeCommand<vscode.DocumentLink[]>('vscode.executeLinkProvider', doc.uri)) ?? [];
+    assert.ok(links.some((l) => l.target?.scheme === 'openstack-sftp' && l.target.authority === 'compute2' && l.target.path === '/etc/libvirt/libvirtd.conf'), `links: ${links.map((l) => l.target?.toString()).join(', ')}`);
     assert.match(text, /compute1 nova-compute \/var\/log\/nova\/nova-compute\.log: .*Live Migration failure: unable to connect to server at 'compute2:16509': Connection refused/);
     assert.match(text, /compute2 \/etc\/libvirt\/libvirtd\.conf:\d+: listen_tcp = 0/);
     assert.match(text, /`libvirt\/tcp-disabled` in `\/etc\/libvirt\/libvirtd\.conf` on `compute2`/);
