@@ -56,7 +56,10 @@ export const BUILTIN_SIGNATURES: Signature[] = [
       },
       { text: 'Run the live-migration readiness check again, then the migration.', check: { kind: 'live-migration', subject: { target: '{target}' } } },
     ],
-    provenOn: ['lab: test/integration/diagnose/lab-diagnose.test.ts (seed vm1 compute1 → compute2)'],
+    provenOn: [
+      'lab: test/integration/diagnose/lab-diagnose.test.ts (seed vm1 compute1 → compute2)',
+      'lab: test/integration/checks/lab-checks.test.ts (a test server: the diagnosis, its fix applied, the readiness check then passes and the same migration succeeds)',
+    ],
   },
   {
     id: 'live-migration-libvirt-failure',

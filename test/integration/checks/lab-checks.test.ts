@@ -15,6 +15,7 @@ import type { OpenStackClient } from '../../../src/core/openstack/client';
 import { connectLab, createServer, deleteServer, uniqueName } from '../openstack/lab-cloud';
 import { labSsh } from '../remote/lab-ssh';
 import { withFixApplied as fixApplied } from './apply-fix';
+import { labDiagnose, saveEvidence } from '../diagnose/lab-diagnose';
 
 /**
  * The checks against the lab's real hosts and cloud (needs the lab: LAB_SKIP_UP=1 when it is up). Whatever a test
@@ -60,21 +61,6 @@ describe('checks on the lab (integration)', function () {
     assert.equal(item(back, 'transport').status, 'pass', renderMarkdown(back));
     assert.deepEqual(back.findings.filter((f) => f.status === 'fail'), []);
     assert.equal(item(back, 'migration-ports').status, 'pass');
-  });
-
-  it('after the config doctor applies the rule the report names and libvirtd restarts, compute1 → compute2 passes the transport (restored after)', async () => {
-    const before = await readiness('compute1', 'compute2');
-    const qf = item(before, 'transport').fix?.quickFix;
-    assert.ok(qf);
-    await withFixApplied(qf, async () => {
-      const after = await readiness('compute1', 'compute2');
-      const t = item(after, 'transport');
-      assert.equal(t.status, 'pass', renderMarkdown(after));
-      assert.match(t.summary, /reaches libvirt on "compute2" at 198\.18\.0\.12:16509 \(libvirtd \(pid \d+\) with --listen\)/);
-      // The restart is what applies the file: nothing is left "changed since the service started".
-      assert.equal(item(after, 'config-changed').status, 'pass', item(after, 'config-changed').evidence.join('\n'));
-    });
-    assert.equal(item(await readiness('compute1', 'compute2'), 'transport').status, 'fail', 'restored: compute2 does not listen again');
   });
 
   it('MySQL: finds that the server cannot hold max_connections = 4096 and names the open-files limit as the cause', async () => {
@@ -139,7 +125,7 @@ describe('checks on the lab (integration)', function () {
       assert.ok(seen.length >= 1);
     });
 
-    it('a live migration compute1 → compute2 fails for libvirt\'s own reason (compute2 does not listen on 16509), named from compute1\'s nova-compute.log (the events all say Success); after the config doctor\'s fix and a libvirtd restart the same migration succeeds (restored after)', async () => {
+    it('a live migration compute1 → compute2 fails for libvirt\'s own reason (compute2 does not listen on 16509), named from compute1\'s nova-compute.log (the events all say Success); Diagnose names the cause and the config doctor\'s fix; with it applied and libvirtd restarted the readiness check passes and the same migration succeeds (restored after)', async () => {
       const s = await createServer(client, uniqueName('chk-lm-real'), 'compute1');
       serverId = s.id;
       const api = checkApiOf(client);
@@ -158,16 +144,29 @@ describe('checks on the lab (integration)', function () {
       assert.equal(bad.failure.summary, `Live migration failed on "compute1" (nova-compute.log; nova's instance action shows no error): unable to connect to server at 'compute2:16509': Connection refused`);
       assert.ok(bad.failure.logEvidence?.some((l) => l.host === 'compute1' && l.file === '/var/log/nova/nova-compute.log' && l.line.includes(`[instance: ${s.id}] Live Migration failure:`)), JSON.stringify(bad.failure.logEvidence));
 
-      // The config doctor's fix for the rule the readiness check names, applied on compute2, then libvirtd restarted
-      const qf = item(await readiness('compute1', 'compute2'), 'transport').fix?.quickFix;
+      // The diagnosis of the failure names the cause and the config doctor's fix, the same the readiness check names
+      const { diagnosis, evidence } = await labDiagnose(client, s.id);
+      if (process.env.RECORD_FIXTURES) saveEvidence('live-migration-target-refused-fix', evidence, diagnosis);
+      assert.equal(diagnosis.findings[0]?.signature, 'live-migration-target-libvirtd-refused', diagnosis.findings.map((f) => f.signature).join(', '));
+      assert.match(diagnosis.findings[0].cause, /^compute2's libvirtd does not listen on TCP port 16509: the source's libvirt \(compute1\)/);
+      const qf = diagnosis.findings[0].fixes[0].quickFix;
       assert.deepEqual(qf, { host: 'compute2', file: '/etc/libvirt/libvirtd.conf', rule: 'libvirt/tcp-disabled' });
+      assert.deepEqual(item(await readiness('compute1', 'compute2'), 'transport').fix?.quickFix, qf);
+      // applied on compute2, then libvirtd restarted: the readiness check passes, and the same migration succeeds
       await withFixApplied(qf, async () => {
+        const after = await readiness('compute1', 'compute2');
+        const t = item(after, 'transport');
+        assert.equal(t.status, 'pass', renderMarkdown(after));
+        assert.match(t.summary, /reaches libvirt on "compute2" at 198\.18\.0\.12:16509 \(libvirtd \(pid \d+\) with --listen\)/);
+        // The restart is what applies the file: nothing is left "changed since the service started".
+        assert.equal(item(after, 'config-changed').status, 'pass', item(after, 'config-changed').evidence.join('\n'));
         const again = await startLiveMigration(api, s.id, 'compute2', ctrl.signal);
         const good = await watchMigration(api, s.id, { kind: 'live-migration', requestId: again.requestId, startedAt: again.startedAt, fromHost: 'compute1', pollMs: 500, signal: ctrl.signal });
         assert.equal(good.ok, true, good.failure?.summary);
         assert.equal(good.toHost, 'compute2');
         assert.equal(good.migration?.status, 'completed');
       });
+      assert.equal(item(await readiness('compute1', 'compute2'), 'transport').status, 'fail', 'restored: compute2 does not listen again');
     });
 
     it('a cold migration ends in VERIFY_RESIZE (needs confirmation) and confirms', async () => {
