@@ -145,7 +145,7 @@ if want differential; then
 fi
 if want integration; then
   if has_tests test/integration; then
-    tier integration "$LOGS/integration.log" timeout 900 "${MOCHA[@]}" --timeout 60000 'test/integration/**/*.test.ts'
+    tier integration "$LOGS/integration.log" timeout 1500 "${MOCHA[@]}" --timeout 60000 'test/integration/**/*.test.ts'
   else skip_tier integration "no tests yet"; fi
 fi
 if want extension; then

@@ -138,8 +138,11 @@ async function hitsOf(c: Condition, ev: Evidence, vars: Vars, fields: Map<LogEnt
   };
   switch (c.source) {
     case 'log': {
+      // a record that names another instance (a host's recent errors hold every instance's) is not evidence here
+      const subject = ev.server?.id ?? (ev.subject.kind === 'instance' ? ev.subject.id : undefined);
       for (const e of ev.records) {
         if (c.level && (!e.level || !c.level.includes(e.level))) continue;
+        if (subject && e.instance && e.instance !== subject) continue;
         let f = fields.get(e);
         if (!f) fields.set(e, (f = recordFields(e)));
         push(

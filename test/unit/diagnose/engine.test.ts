@@ -16,6 +16,7 @@ const PLACEMENT =
 const LIBVIRT_FAILURE =
   "2026-12-06 22:35:36.657 10691 ERROR nova.virt.libvirt.driver [-] [instance: d5eaf75f-c9ad-4e0a-a381-44018b86fe74] Live Migration failure: unable to connect to server at 'compute2:16509': Connection refused: libvirt.libvirtError: unable to connect to server at 'compute2:16509': Connection refused";
 
+const VM1 = { kind: 'instance' as const, id: 'd5eaf75f-c9ad-4e0a-a381-44018b86fe74' };
 const rec = (host: string, service: string, file: string, line: string) => parseText(line, host, service, file, { clock: UTC_CLOCK });
 
 function evidence(over: Partial<Evidence> = {}): Evidence {
@@ -82,14 +83,14 @@ describe('diagnose engine', () => {
   it('an optional file condition adds the config line; a host that cannot be read is a note, and the finding stands', async () => {
     const records = rec('compute1', 'nova-compute', '/var/log/nova/nova-compute.log', LIBVIRT_FAILURE);
     const withFile = await diagnose(
-      evidence({ records, readFile: async (host, path) => (host === 'compute2' && path === '/etc/libvirt/libvirtd.conf' ? ['# listen_tcp = 1', 'listen_tcp = 0'] : undefined) }),
+      evidence({ subject: VM1, records, readFile: async (host, path) => (host === 'compute2' && path === '/etc/libvirt/libvirtd.conf' ? ['# listen_tcp = 1', 'listen_tcp = 0'] : undefined) }),
       BUILTIN_SIGNATURES,
     );
     const f = withFile.findings[0];
     assert.equal(f.signature, 'live-migration-target-libvirtd-refused');
     assert.deepEqual(f.evidence.filter((e) => e.source === 'file').map((e) => `${e.host}:${e.file}:${e.lineNo} ${e.text}`), ['compute2:/etc/libvirt/libvirtd.conf:2 listen_tcp = 0']);
     const failing = await diagnose(
-      evidence({ records, readFile: async () => { throw new Error('boom'); } }),
+      evidence({ subject: VM1, records, readFile: async () => { throw new Error('boom'); } }),
       BUILTIN_SIGNATURES,
     );
     assert.deepEqual(failing.findings.map((x) => x.signature), ['live-migration-target-libvirtd-refused']);
@@ -99,6 +100,14 @@ describe('diagnose engine', () => {
     const d = await diagnose(evidence({ readFile: async () => { throw new Error('boom'); } }), [req]);
     assert.equal(d.findings.length, 0);
     assert.ok(d.notes.some((n) => /Signature r .*boom/.test(n)));
+  });
+
+  it("a record that names another instance is not evidence about this one (a host's recent errors hold every instance's)", async () => {
+    const records = rec('compute1', 'nova-compute', '/var/log/nova/nova-compute.log', LIBVIRT_FAILURE);
+    const other = await diagnose(evidence({ subject: { kind: 'instance', id: '938de899-bf3c-451e-bb02-d891f684e222' }, records }), BUILTIN_SIGNATURES);
+    assert.deepEqual(other.findings, []);
+    const same = await diagnose(evidence({ subject: { kind: 'instance', id: 'd5eaf75f-c9ad-4e0a-a381-44018b86fe74' }, records }), BUILTIN_SIGNATURES);
+    assert.deepEqual(same.findings.map((f) => f.signature), ['live-migration-target-libvirtd-refused']);
   });
 
   it('nothing matched: a passing report that says what was looked at', async () => {
