@@ -8,7 +8,9 @@ import type { StepKind } from './types';
  * - `lab`: this project's lab (Debian's nova 26 / neutron / placement, libvirt with real guests), captured into
  *   test/fixtures/timeline/lab (see its README); the unit test checks the example is in those files, verbatim;
  * - `shared`: the shared real logs (RHEL-OSP Juno/Kilo live migration, ../shared/fixtures/real-logs);
- * - `nova`: the format string in nova's source, for steps neither capture holds (stop); no test record.
+ * - `nova`: the format string in nova's source, for records neither capture holds (a guest that shuts down when
+ *   asked: "Instance shutdown successfully after N seconds."); no test record. A stop and a start of the lab's guest
+ *   are in test/fixtures/timeline/lab-stop-start (`lab` examples too).
  *
  * Roles:
  * - `start` opens the step, `end` closes it (outcome ok), `fail` closes it failed;
@@ -220,6 +222,19 @@ export const STEP_PATTERNS: readonly StepPattern[] = [
     kind: 'stop', role: 'start', logger: 'nova.compute.manager', needle: 'Stopping instance; current vm_state',
     label: 'Stopping',
     example: 'Stopping instance; current vm_state: active, current task_state: powering-off, current DB power_state: 1, current VM power_state: 1', from: 'nova',
+  },
+  {
+    // a guest that ignores the ACPI power button (the lab's busybox guest; many minimal images): nova waits
+    // [DEFAULT] shutdown_timeout (60 s) and then destroys it
+    kind: 'stop', role: 'span', logger: 'nova.virt.libvirt.driver', needle: 'Instance failed to shutdown in',
+    re: /Instance failed to shutdown in (?<seconds>\d+) seconds/, label: 'Graceful shutdown timed out ({seconds} s)',
+    example: 'Instance failed to shutdown in 60 seconds.', from: 'lab',
+  },
+  {
+    // power on: the libvirt driver starts the guest through its hard-reboot path (record without request context)
+    kind: 'start', role: 'point', logger: 'nova.virt.libvirt.driver', needle: 'Instance rebooted successfully',
+    label: 'Guest started',
+    example: 'Instance rebooted successfully.', from: 'lab',
   },
   {
     kind: 'stop', role: 'end', logger: 'nova.virt.libvirt.driver', needle: 'Instance shutdown successfully after',

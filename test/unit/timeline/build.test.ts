@@ -13,6 +13,7 @@ import type { Timeline, TimelineStep } from '../../../src/core/timeline/types';
 import { sharedFixtures } from '../../support/lab';
 
 const lab = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab');
+const labStopStart = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab-stop-start');
 const shared = sharedFixtures('real-logs', 'live-migration-two-computes');
 
 async function story(dir: string, query: string, opts: { instanceContextless?: boolean } = {}): Promise<{ entries: LogEntry[]; t: Timeline }> {
@@ -45,7 +46,7 @@ describe('timeline: step patterns', () => {
   });
 
   it("the lab's examples are real: each is the message of a record in the captured lab logs, under its logger", () => {
-    const lines = filesUnder(lab).flatMap((f) => readFileSync(f, 'utf8').split('\n'));
+    const lines = [...filesUnder(lab), ...filesUnder(labStopStart)].flatMap((f) => readFileSync(f, 'utf8').split('\n'));
     for (const p of STEP_PATTERNS.filter((x) => x.from === 'lab')) {
       const hit = lines.find((l) => l.endsWith(p.example) && l.includes(` ${p.logger}`));
       assert.ok(hit, `no record of ${p.logger} ends with "${p.example}"`);
@@ -61,6 +62,20 @@ describe('timeline: step patterns', () => {
 
 describe('timeline: the lab (real-virt) records', function () {
   this.timeout(30_000);
+
+  it('a stop and a start of an instance (its story by uuid): the 60 s graceful shutdown the guest ignored, then destroyed; the power-on started the guest', async () => {
+    const { t } = await story(labStopStart, 'b5d0e37a-ec71-42bf-83c2-9bb6ef4c1b4c');
+    assert.equal(t.failingStep, undefined);
+    const stop = only(t, (s) => s.kind === 'stop', 'stop step');
+    assert.equal(stop.label, 'Graceful shutdown timed out (60 s)');
+    assert.equal(stop.host, 'compute2');
+    assert.equal(ms(stop.endUs - stop.startUs), 60_000);
+    const start = only(t, (s) => s.kind === 'start', 'start step');
+    assert.equal(start.label, 'Guest started');
+    // the order: the stop call, the shutdown wait, the start call, the guest started
+    const order = t.steps.map((s) => s.kind).filter((k) => ['api', 'stop', 'start'].includes(k));
+    assert.deepEqual(order, ['api', 'stop', 'api', 'start']);
+  });
 
   it('a boot by its request id: API, scheduled to compute1, claimed, block devices, spawn with its stated 13.41 s, build 14.05 s', async () => {
     const { t } = await story(lab, 'req-cb83dbb0-53be-4773-abaa-cafe7440541f');
