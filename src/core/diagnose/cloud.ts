@@ -3,8 +3,9 @@ import type { Logger } from '../log';
 import type { LogHost } from '../logs/correlate';
 import { parseQueryKey, type CorrelationKey } from '../logs/keys';
 import { PoolHostRunner } from '../logs/pool-host-runner';
-import { planInstanceLogs, planRequestLogs, type HostMapping } from '../journeys/log-plan';
+import { planInstanceLogs, planRequestLogs, type HostMapping, type LogPlan } from '../journeys/log-plan';
 import type { OpenStackClient } from '../openstack/client';
+import type { Server } from '../openstack/types';
 import type { SshPool } from '../remote/pool';
 import { diagnose } from './engine';
 import { gatherEvidence } from './gather';
@@ -37,10 +38,10 @@ export interface CloudDiagnoseOptions {
  */
 export async function gatherOnCloud(subject: string, o: Omit<CloudDiagnoseOptions, 'signatures'>): Promise<Evidence> {
   const key = subjectKey(subject);
-  const plan =
+  const plan: LogPlan & { server?: Server } =
     key.kind === 'request'
       ? await planRequestLogs(o.client, key.value, o.mapping, o.signal)
-      : await planInstanceLogs(o.client, (await o.client.compute.findServer(key.value, { allProjects: true, signal: o.signal })).data.id, o.mapping, o.signal);
+      : await planInstanceLogs(o.client, key.kind === 'instance' ? key.value : (await o.client.compute.findServer(key.value, { allProjects: true, signal: o.signal })).data.id, o.mapping, o.signal);
   const hostFor = (name: string): LogHost | undefined => {
     try {
       const alias = o.mapping.mapHost(name);
@@ -50,7 +51,7 @@ export async function gatherOnCloud(subject: string, o: Omit<CloudDiagnoseOption
     }
   };
   const hosts: LogHost[] = plan.hosts.map((h) => ({ runner: new PoolHostRunner(o.pool, IP.test(h.openstackHost) ? h.alias : h.openstackHost, h.alias) }));
-  const ev = await gatherEvidence(key, { client: o.client, hosts, hostFor, keys: plan.keys, signal: o.signal, log: o.log, sinceMs: o.sinceMs ?? plan.sinceMs });
+  const ev = await gatherEvidence(key, { client: o.client, server: plan.server, hosts, hostFor, keys: plan.keys, signal: o.signal, log: o.log, sinceMs: o.sinceMs ?? plan.sinceMs });
   ev.notes.unshift(...plan.notes);
   return ev;
 }

@@ -129,7 +129,21 @@ function patternsOf(c: Condition): Record<string, string | undefined> {
   return out;
 }
 
+/** Reads a lazy source the first time a condition needs it (once per evidence, shared by every signature). */
+async function loadLazy(ev: Evidence, source: Condition['source']): Promise<void> {
+  if ((source === 'hypervisor' || source === 'agent') && ev.lazy) {
+    const key = source === 'hypervisor' ? 'hypervisors' : 'agents';
+    const load = ev.lazy[key];
+    if (ev[key] === undefined && load) {
+      delete ev.lazy[key];
+      const got = await load();
+      if (got) (ev as { hypervisors?: unknown; agents?: unknown })[key] = got;
+    }
+  }
+}
+
 async function hitsOf(c: Condition, ev: Evidence, vars: Vars, fields: Map<LogEntry, RecordFields>): Promise<Hit[]> {
+  await loadLazy(ev, c.source);
   const spec = patternsOf(c);
   const hits: Hit[] = [];
   const push = (values: Record<string, string | null | undefined>, item: EvidenceItem) => {

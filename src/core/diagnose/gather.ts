@@ -8,7 +8,7 @@ import type { CorrelationKey } from '../logs/keys';
 import { serviceOf, type HostSources } from '../logs/sources';
 import { UTC_CLOCK, type HostClock, type LogEntry } from '../logs/types';
 import type { OpenStackClient } from '../openstack/client';
-import type { InstanceAction, Server } from '../openstack/types';
+import type { Server } from '../openstack/types';
 import { script } from '../checks/commands/script';
 import { NOVA_COMPUTE_LOGS } from '../checks/migration-log';
 import type { Evidence } from './types';
@@ -35,13 +35,15 @@ export interface GatherOptions {
   sourceCache?: Map<string, HostSources>;
   /** Correlation keys to use instead of the instance's uuid (a log plan's: uuid, domain name, action request ids). */
   keys?: CorrelationKey[];
+  /** The server when the caller has read it (the log plan does): not read again. */
+  server?: Server;
   /** A host that is not searched but may be read (a migration target's libvirtd.conf), by its OpenStack name. */
   hostFor?(name: string): LogHost | undefined;
 }
 
 const HOST_TAIL_LINES = 200;
-/** "Binding failed for port <uuid>", "port <uuid>": the ports a failing record names. */
-const PORT_IN_TEXT = /\b[Pp]ort ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
+/** nova's "Binding failed for port <uuid>": the ports whose binding failed (neutron says why, under its own ids). */
+const PORT_IN_TEXT = /\bBinding failed for port ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
 const MAX_PORT_KEYS = 5;
 /** Offline without a key: the newest failing requests followed across the folder. */
 const MAX_OFFLINE_REQUESTS = 50;
@@ -62,99 +64,113 @@ export async function gatherEvidence(key: CorrelationKey | { kind: 'name'; value
     }
   };
 
-  // 1. the instance
-  let server: Server | undefined;
-  if (o.client && (key.kind === 'instance' || key.kind === 'name')) {
+  /** The instance's actions (with events), its migrations, the compute services, hypervisors and network agents. */
+  async function readApiView(srv: Server | undefined): Promise<Pick<Evidence, 'actions' | 'migrations' | 'services' | 'lazy'> | undefined> {
+    const c = o.client;
+    if (!c) return undefined;
+    const n = o.actions ?? 5;
+    const [actions, migrations, services] = await Promise.all([
+      srv ? guard('Reading the instance actions', async () => {
+        const list = (await c.compute.listInstanceActions(srv.id, { signal, limit: n })).data.slice(0, n);
+        // the events (and tracebacks) of the failed ones: nova marks an action "Error" when one of its events failed
+        return Promise.all(list.map(async (a) => (/error/i.test(a.message ?? '') ? ((await guard(`Reading action ${a.requestId}`, () => c.compute.getInstanceAction(srv.id, a.requestId, { signal })))?.data ?? a) : a)));
+      }) : undefined,
+      srv ? guard('Reading the migrations', async () => (await c.compute.listMigrations({ instanceUuid: srv.id, signal })).data) : undefined,
+      guard('Reading the compute services', async () => (await c.compute.listServices({ binary: 'nova-compute', signal })).data),
+    ]);
+    return {
+      actions,
+      migrations,
+      services,
+      lazy: {
+        hypervisors: () => guard('Reading the hypervisors', async () => (await c.compute.listHypervisors({ signal })).data),
+        agents: () => guard('Reading the network agents', async () => (await c.network.listAgents({ signal })).data),
+      },
+    };
+  }
+
+  // 1. the instance (the log plan may have read it already)
+  let server: Server | undefined = o.server;
+  if (!server && o.client && (key.kind === 'instance' || key.kind === 'name')) {
     server = (await guard('Reading the server', () => o.client!.compute.findServer(key.value, { allProjects: true, signal })))?.data;
   }
 
-  // 2. its log records (by instance, or by request id)
+  // 2. at once: its log records (by instance, or by request id), the API's view, and nova-compute's recent errors on
+  // the hosts it ran on (host-level failures — libvirt lost, AMQP — carry no request id)
   const sourceCache = o.sourceCache ?? new Map<string, HostSources>();
   const corrKeys: CorrelationKey[] = o.keys?.length ? o.keys : server ? [{ kind: 'instance', value: server.id }] : key.kind === 'name' ? [] : [key];
+  const correlation =
+    corrKeys.length && o.hosts.length
+      ? guard('Correlating the logs', () => correlate(corrKeys, o.hosts, { signal, log, sinceMs: o.sinceMs, instanceName: server?.instanceName, sourceCache }))
+      : Promise.resolve(undefined);
+  const apiView = server ? readApiView(server) : Promise.resolve(undefined);
+  const byName = new Map(o.hosts.map((h) => [h.runner.host, h]));
+  const hostErrors = apiView.then((api) => {
+    const involved = new Set<string>();
+    if (server?.host) involved.add(server.host);
+    for (const m of (api?.migrations ?? []).slice(0, 3)) {
+      if (m.sourceCompute) involved.add(m.sourceCompute);
+      if (m.destCompute) involved.add(m.destCompute);
+    }
+    return Promise.all(
+      [...involved].filter((h) => byName.has(h)).map(async (h) => ({ host: h, files: (await guard(`Reading nova-compute's recent errors on ${h}`, () => recentComputeErrors(byName.get(h)!, signal))) ?? [] })),
+    );
+  });
+  const [res, api0, errs] = await Promise.all([correlation, apiView, hostErrors]);
+
   let records: LogEntry[] = [];
   const clocks = new Map<string, HostClock>();
-  if (corrKeys.length && o.hosts.length) {
-    const res = await guard('Correlating the logs', () =>
-      correlate(corrKeys, o.hosts, { signal, log, sinceMs: o.sinceMs, instanceName: server?.instanceName, sourceCache }),
-    );
-    if (res) {
-      records = res.entries;
-      for (const h of res.hosts) {
-        if (!h.ok) notes.push(`${h.host}: its logs could not be searched (${h.error ?? 'unknown error'})`);
-        if (h.sources?.clock) clocks.set(h.host, h.sources.clock);
+  if (res) {
+    records = res.entries;
+    for (const h of res.hosts) {
+      if (!h.ok) notes.push(`${h.host}: its logs could not be searched (${h.error ?? 'unknown error'})`);
+      if (h.sources?.clock) clocks.set(h.host, h.sources.clock);
+    }
+    if (res.truncated) notes.push('The correlated log was cut at its entry limit; the newest records may be missing.');
+  }
+  const seen = new Set(records.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
+  const extra: LogEntry[] = [];
+  for (const { host, files } of errs) {
+    for (const f of files) {
+      for (const p of parseText(f.text, host, 'nova-compute', f.file, { clock: clocks.get(host) ?? byName.get(host)!.clock ?? UTC_CLOCK })) {
+        const k = `${p.host}\0${p.file}\0${p.lines[0]}`;
+        if (!seen.has(k)) {
+          seen.add(k);
+          extra.push(p);
+        }
       }
-      if (res.truncated) notes.push('The correlated log was cut at its entry limit; the newest records may be missing.');
     }
   }
-  // neutron's ML2 lines about a port nova failed to bind carry neutron's own request id only: search the port ids
+  if (extra.length) records = [...records, ...extra].sort(compareEntries);
+
+  // 3. neutron's ML2 lines about a port nova failed to bind carry neutron's own request id only: search the port ids
   // that failing records name (at most 5), as the operator would grep them
   const ports = [...new Set(records.filter((e) => e.level === 'ERROR').flatMap((e) => [...e.lines[0].matchAll(PORT_IN_TEXT)].map((m) => m[1])))].slice(0, MAX_PORT_KEYS);
   if (ports.length && o.hosts.length) {
-    const res = await guard('Searching the ports of the failing records', () =>
+    const more = await guard('Searching the ports of the failing records', () =>
       correlate(ports.map((value) => ({ kind: 'instance' as const, value })), o.hosts, { signal, log, sinceMs: o.sinceMs, sourceCache, maxRounds: 1 }),
     );
-    if (res?.entries.length) {
+    if (more?.entries.length) {
       const have = new Set(records.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
-      records = [...records, ...res.entries.filter((e) => !have.has(`${e.host}\0${e.file}\0${e.lines[0]}`))].sort(compareEntries);
+      records = [...records, ...more.entries.filter((e) => !have.has(`${e.host}\0${e.file}\0${e.lines[0]}`))].sort(compareEntries);
     }
   }
-  // a request id names its instance in its records
+
+  // 4. a request id names its instance in its records: then the API's view of that instance
+  let api = api0;
   if (!server && o.client && key.kind === 'request') {
     const uuid = records.find((e) => e.instance)?.instance;
     if (uuid) server = (await guard('Reading the server', () => o.client!.compute.getServer(uuid, { signal })))?.data;
+    api = server ? await readApiView(server) : o.client ? await readApiView(undefined) : undefined;
   }
 
-  // 3. the API's view
-  let actions: InstanceAction[] | undefined;
   const ev: Evidence = {
     subject: server ? { kind: 'instance', id: server.id, name: server.name } : { kind: key.kind === 'request' ? 'request' : 'instance', id: key.value },
     records,
     server,
     notes,
+    ...(api ?? {}),
   };
-  if (o.client) {
-    const c = o.client;
-    const [acts, migrations, services, hypervisors, agents] = await Promise.all([
-      server ? guard('Reading the instance actions', async () => {
-        const list = (await c.compute.listInstanceActions(server!.id, { signal, limit: o.actions ?? 5 })).data.slice(0, o.actions ?? 5);
-        return Promise.all(list.map(async (a) => (await guard(`Reading action ${a.requestId}`, () => c.compute.getInstanceAction(server!.id, a.requestId, { signal })))?.data ?? a));
-      }) : undefined,
-      server ? guard('Reading the migrations', async () => (await c.compute.listMigrations({ instanceUuid: server!.id, signal })).data) : undefined,
-      guard('Reading the compute services', async () => (await c.compute.listServices({ binary: 'nova-compute', signal })).data),
-      guard('Reading the hypervisors', async () => (await c.compute.listHypervisors({ signal })).data),
-      guard('Reading the network agents', async () => (await c.network.listAgents({ signal })).data),
-    ]);
-    actions = acts;
-    Object.assign(ev, { actions, migrations, services, hypervisors, agents });
-  }
-
-  // 4. host-level lines of the hosts the instance ran on (newest migrations' ends, its host)
-  const involved = new Set<string>();
-  if (server?.host) involved.add(server.host);
-  for (const m of (ev.migrations ?? []).slice(0, 3)) {
-    if (m.sourceCompute) involved.add(m.sourceCompute);
-    if (m.destCompute) involved.add(m.destCompute);
-  }
-  const byName = new Map(o.hosts.map((h) => [h.runner.host, h]));
-  const seen = new Set(records.map((e) => `${e.host}\0${e.file}\0${e.lines[0]}`));
-  const extra: LogEntry[] = [];
-  await Promise.all(
-    [...involved].filter((h) => byName.has(h)).map(async (h) => {
-      const lines = await guard(`Reading nova-compute's recent errors on ${h}`, () => recentComputeErrors(byName.get(h)!, signal));
-      for (const e of lines ?? []) {
-        const parsed = parseText(e.text, h, 'nova-compute', e.file, { clock: clocks.get(h) ?? byName.get(h)!.clock ?? UTC_CLOCK });
-        for (const p of parsed) {
-          const k = `${p.host}\0${p.file}\0${p.lines[0]}`;
-          if (!seen.has(k)) {
-            seen.add(k);
-            extra.push(p);
-          }
-        }
-      }
-    }),
-  );
-  if (extra.length) ev.records = [...records, ...extra].sort(compareEntries);
-
   ev.readFile = (host, path) => readHostFile(byName.get(host) ?? o.hostFor?.(host), path, signal, notes);
   return ev;
 }

@@ -192,6 +192,11 @@ export interface Evidence {
   services?: ComputeService[];
   hypervisors?: Hypervisor[];
   agents?: NetworkAgent[];
+  /**
+   * Sources read only when a signature gets to a condition on them (the hypervisor list costs nova-api more than the
+   * whole log search of an instance): the engine calls each at most once and stores what it returns.
+   */
+  lazy?: { hypervisors?: () => Promise<Hypervisor[] | undefined>; agents?: () => Promise<NetworkAgent[] | undefined> };
   /** Reads lines of a file on a host; undefined when the host or file cannot be read (said in `notes`). */
   readFile?: (host: string, path: string) => Promise<string[] | undefined>;
   /** What could not be gathered ("compute2: unreachable"), shown with the result. */
