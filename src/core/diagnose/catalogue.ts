@@ -256,7 +256,7 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     when: [
       { source: 'server', label: 'the instance', host: '^(?<host>.+)$' },
       { source: 'service', label: "the host's compute service", binary: '^nova-compute$', host: '^{host}$', status: '^disabled$', disabled_reason: '^(?<reason>AUTO: Connection to libvirt lost.*)$' },
-      { source: 'log', optional: true, label: 'nova-compute on the host', service: '^nova-compute$', host: '^{host}$', message: 'Connection to libvirt lost|Connection event .* reason .*libvirt' },
+      { source: 'log', optional: true, hostLevel: true, label: 'nova-compute on the host', service: '^nova-compute$', host: '^{host}$', message: 'Connection to libvirt lost|Connection event .* reason .*libvirt' },
     ],
     cause:
       'nova-compute on {host} lost its connection to libvirtd and disabled its own service ("{reason}"): libvirtd there stopped or restarted. ' +
@@ -283,7 +283,7 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     id: 'amqp-unreachable',
     title: 'RabbitMQ unreachable from a service',
     priority: 70,
-    when: [{ source: 'log', label: 'oslo.messaging', level: ['ERROR', 'WARNING'], message: '^AMQP server on (?<amqp>\\S+) is unreachable: (?<reason>.+?)\\. Trying again in', host: '(?<host>.+)' }],
+    when: [{ source: 'log', hostLevel: true, label: 'oslo.messaging', level: ['ERROR', 'WARNING'], message: '^AMQP server on (?<amqp>\\S+) is unreachable: (?<reason>.+?)\\. Trying again in', host: '(?<host>.+)' }],
     cause: '{host} cannot reach RabbitMQ at {amqp} ({reason}): RPC calls and casts to and from its services fail or wait, so operations that involve it hang or time out.',
     fixes: [{ text: 'Check RabbitMQ at {amqp} (running, listening, cluster state) and the network path from {host}; the services reconnect by themselves.', commands: [{ command: 'rabbitmqctl cluster_status' }, { host: '{host}', command: 'nc -zv <rabbit-host> 5672' }], links: ['https://www.rabbitmq.com/docs/troubleshooting-networking'] }],
     provenOn: ['real logs: ../shared/fixtures/real-logs/live-migration-two-computes (RabbitMQ shut down under the services)'],
@@ -292,7 +292,7 @@ export const BUILTIN_SIGNATURES: Signature[] = [
     id: 'database-connection-failed',
     title: 'A service cannot connect to the database',
     priority: 60,
-    when: [{ source: 'log', label: 'oslo.db', level: ['ERROR', 'WARNING'], message: '^SQL connection failed\\. (?<left>-?\\d+) attempts left', host: '(?<host>.+)', service: '(?<service>.+)' }],
+    when: [{ source: 'log', hostLevel: true, label: 'oslo.db', level: ['ERROR', 'WARNING'], message: '^SQL connection failed\\. (?<left>-?\\d+) attempts left', host: '(?<host>.+)', service: '(?<service>.+)' }],
     cause: '{service} on {host} could not connect to its database and is retrying: operations that touch the database fail meanwhile.',
     fixes: [{ text: 'Check the database server (running, max_connections reached?, network) and the connection URL in the service configuration.', check: { kind: 'mysql-limits' } }],
     provenOn: ['real logs: ../shared/fixtures/real-logs/live-migration-two-computes'],

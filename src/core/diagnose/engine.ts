@@ -121,7 +121,7 @@ function matchFields(spec: Record<string, string | undefined>, values: Record<st
   return groups;
 }
 
-const STRUCTURAL = new Set(['source', 'optional', 'label', 'level', 'path']);
+const STRUCTURAL = new Set(['source', 'optional', 'label', 'level', 'path', 'hostLevel']);
 
 function patternsOf(c: Condition): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -157,6 +157,7 @@ async function hitsOf(c: Condition, ev: Evidence, vars: Vars, fields: Map<LogEnt
       for (const e of ev.records) {
         if (c.level && (!e.level || !c.level.includes(e.level))) continue;
         if (subject && e.instance && e.instance !== subject) continue;
+        if (!c.hostLevel && ev.hostRecords?.has(e)) continue;
         let f = fields.get(e);
         if (!f) fields.set(e, (f = recordFields(e)));
         push(

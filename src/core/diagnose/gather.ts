@@ -142,6 +142,7 @@ export async function gatherEvidence(key: CorrelationKey | { kind: 'name'; value
     }
   }
   if (extra.length) records = [...records, ...extra].sort(compareEntries);
+  const hostRecords = new Set(extra);
 
   // 3. neutron's ML2 lines about a port nova failed to bind carry neutron's own request id only: search the port ids
   // that failing records name (at most 5), as the operator would grep them
@@ -167,6 +168,7 @@ export async function gatherEvidence(key: CorrelationKey | { kind: 'name'; value
   const ev: Evidence = {
     subject: server ? { kind: 'instance', id: server.id, name: server.name } : { kind: key.kind === 'request' ? 'request' : 'instance', id: key.value },
     records,
+    hostRecords,
     server,
     notes,
     ...(api ?? {}),

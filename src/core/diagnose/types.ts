@@ -34,6 +34,12 @@ export interface LogCondition extends ConditionBase {
   message: Pattern;
   /** Host name pattern (the correlation's host). */
   host?: Pattern;
+  /**
+   * Also match the hosts' recent errors that are not part of the instance's or request's records (nova-compute's
+   * newest ERROR/WARNING lines on the hosts it ran on): for host-level failures (AMQP, database, libvirt lost), never
+   * for a failure of one instance — those lines belong to every instance of the host.
+   */
+  hostLevel?: boolean;
   /** The service's own request id (oslo `request_id`). */
   request_id?: Pattern;
   /** The caller's id in neutron/placement/glance lines (oslo `global_request_id`): ties them to nova's request. */
@@ -185,6 +191,8 @@ export interface Evidence {
   /** What is diagnosed: an instance, a request id, a folder of logs. */
   subject: { kind: 'instance' | 'request' | 'logs'; id: string; name?: string };
   records: LogEntry[];
+  /** Those of `records` read as a host's recent errors, not found by the instance's or request's ids. */
+  hostRecords?: ReadonlySet<LogEntry>;
   server?: Server;
   /** With their events (tracebacks when admin). */
   actions?: InstanceAction[];

@@ -33,7 +33,7 @@ const SOURCES: Record<ConditionSource, string[]> = {
   file: ['host', 'line'],
 };
 const COMMON = ['source', 'optional', 'label'];
-const EXTRA: Partial<Record<ConditionSource, string[]>> = { log: ['level'], file: ['path'] };
+const EXTRA: Partial<Record<ConditionSource, string[]>> = { log: ['level', 'hostLevel'], file: ['path'] };
 const MAX_SIGNATURES = 500;
 
 function bad(file: string, where: string, msg: string): never {
@@ -62,6 +62,7 @@ function checkCondition(file: string, where: string, c: unknown): Condition {
   if (source === 'file' && (typeof o.host !== 'string' || typeof o.path !== 'string' || typeof o.line !== 'string')) bad(file, where, 'a file condition needs host, path and line.');
   if (source === 'log' && o.level !== undefined && (!Array.isArray(o.level) || !o.level.every((l) => typeof l === 'string'))) bad(file, `${where}.level`, 'a list of levels (ERROR, WARNING…).');
   if (o.optional !== undefined && typeof o.optional !== 'boolean') bad(file, `${where}.optional`, 'true or false.');
+  if (o.hostLevel !== undefined && typeof o.hostLevel !== 'boolean') bad(file, `${where}.hostLevel`, 'true or false.');
   return o as unknown as Condition;
 }
 

@@ -110,6 +110,19 @@ describe('diagnose engine', () => {
     assert.deepEqual(same.findings.map((f) => f.signature), ['live-migration-target-libvirtd-refused']);
   });
 
+  it("a host's recent errors (not found by the instance's ids) feed host-level signatures only", async () => {
+    // real lines of compute2 (the lab): another server's failed port binding, logged without an instance tag
+    const binding = rec('compute2', 'nova-compute', '/var/log/nova/nova-compute.log', "2026-12-06 23:49:48.953 24572 ERROR nova.compute.manager [None req-a0de08f2-be1d-4685-9a25-1300821155b3 720402db88124ddf83978603d386a047 d5b1fc537b9f42a7920ac5ccbdca1919 - - default default] Instance failed network setup after 1 attempt(s): nova.exception.PortBindingFailed: Binding failed for port ba91415a-ef6a-4d97-9fd9-3103621c50f1, please check neutron logs for more information.");
+    // and a real RabbitMQ outage line of the shared real logs
+    const amqp = rec('compute2', 'nova-compute', '/var/log/nova/nova-compute.log', '2015-10-20 09:10:58.219 28372 ERROR oslo.messaging._drivers.impl_rabbit [-] AMQP server on 10.12.27.29:5672 is unreachable: [Errno 111] ECONNREFUSED. Trying again in 1 seconds.');
+    const neutron = rec('controller', 'neutron-server', '/var/log/neutron/neutron-server.log', "2026-12-06 23:49:48.362 30210 WARNING neutron.plugins.ml2.drivers.mech_agent [None req-39326561-2f65-4e82-b4e7-ed5ee1af4e87 f0c851c7b6eb48bd89a9bff8f22d5e9e a19e9b0d6faa455fb650e46c5d14bdab - - - -] Refusing to bind port ba91415a-ef6a-4d97-9fd9-3103621c50f1 to dead agent: {'id': '19502145-685d-4516-8a4f-95b367b3ef27', 'agent_type': 'Linux bridge agent', 'binary': 'neutron-linuxbridge-agent', 'topic': 'N/A', 'host': 'compute2', 'admin_state_up': True, 'created_at': datetime.datetime(2026, 12, 6, 23, 29, 14), 'started_at': datetime.datetime(2026, 12, 6, 23, 42, 1), 'heartbeat_timestamp': datetime.datetime(2026, 12, 6, 23, 48, 31), 'description': None, 'resources_synced': None, 'availability_zone': None, 'alive': False, 'configurations': {'bridge_mappings': {}, 'devices': 2, 'extensions': [], 'interface_mappings': {'public': 'ext0'}, 'l2_population': False, 'tunnel_types': ['vxlan'], 'tunneling_ip': '198.18.0.12'}, 'resource_versions': {'AddressGroup': '1.2', 'Agent': '1.1', 'ConntrackHelper': '1.0', 'LocalIPAssociation': '1.0', 'Log': '1.0', 'NDPProxy': '1.0', 'Network': '1.1', 'Port': '1.7', 'PortForwarding': '1.3', 'QosPolicy': '1.10', 'SecurityGroup': '1.5', 'SecurityGroupRule': '1.2', 'SubPort': '1.0', 'Subnet': '1.1', 'Trunk': '1.1'}}");
+    const records = [...amqp, ...neutron, ...binding];
+    const asHost = await diagnose(evidence({ subject: VM1, records, hostRecords: new Set([...binding, ...amqp]) }), BUILTIN_SIGNATURES);
+    assert.deepEqual(asHost.findings.map((f) => f.signature), ['amqp-unreachable']);
+    const asOwn = await diagnose(evidence({ subject: VM1, records }), BUILTIN_SIGNATURES);
+    assert.deepEqual(asOwn.findings.map((f) => f.signature).sort(), ['amqp-unreachable', 'port-binding-failed']);
+  });
+
   it('nothing matched: a passing report that says what was looked at', async () => {
     const d = await diagnose({ subject: { kind: 'request', id: 'req-x' }, records: [], notes: ['compute9: unreachable'] }, []);
     const r = diagnosisReport(d);
