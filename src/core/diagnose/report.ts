@@ -34,15 +34,18 @@ function mergeFixes(f: DiagnosisFinding): Fix | undefined {
 
 export function diagnosisReport(d: Diagnosis): CheckReport {
   const subject: Record<string, string> = { [d.subject.kind]: d.subject.name ? `${d.subject.name} (${d.subject.id})` : d.subject.id };
-  const findings: Finding[] = d.findings.map((f) => ({
-    id: f.signature,
-    title: f.title,
-    status: 'fail',
-    summary: f.cause,
-    evidence: f.evidence.map(evidenceLine),
-    ...(mergeFixes(f) ? { fix: mergeFixes(f) } : {}),
-    hosts: [...new Set(f.evidence.map((e) => e.host).filter((h): h is string => !!h))],
-  }));
+  const findings: Finding[] = d.findings.map((f) => {
+    const fix = mergeFixes(f);
+    return {
+      id: f.signature,
+      title: f.title,
+      status: 'fail',
+      summary: f.cause,
+      evidence: f.evidence.map(evidenceLine),
+      ...(fix ? { fix } : {}),
+      hosts: [...new Set(f.evidence.map((e) => e.host).filter((h): h is string => !!h))],
+    };
+  });
   if (findings.length === 0) {
     findings.push({
       id: 'nothing-matched',

@@ -436,31 +436,30 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
     log.trace(`Correlation round ${round}: ${total - before} new entries, ${pending.length} new ids.`);
   }
 
-  /** The instance's context-less nova records (`[-]`) in the request's window (the libvirt folders excluded). */
-  async function searchContextless(uuids: CorrelationKey[], w: { fromUs: number; toUs: number }) {
-    // nothing of the request happens before its first line; its driver's last words may come just after its last one
-    const from = w.fromUs;
-    const to = w.toUs + 2_000_000;
+  /**
+   * A search beside the rounds, on the folders `dirsOf` picks on each host (libvirt/qemu, the nova folders for
+   * context-less records, Apache/Horizon): it only adds lines, never keys; a host that fails is marked, the others go on.
+   */
+  async function searchEachHost(q: { keys: CorrelationKey[]; dirsOf: (src: HostSources) => string[]; keep?: (e: LogEntry) => boolean; journald?: boolean; contextLines?: number }) {
     await Promise.all(
       hosts.map(async (h) => {
         const host = h.runner.host;
         const src = detected.get(host);
         if (!src || !status.get(host)!.ok) return;
-        const dirs = src.dirs.filter((d) => !LIBVIRT_DIRS.some((l) => d === l || d.startsWith(`${l}/`)));
+        const dirs = q.dirsOf(src);
         if (!dirs.length) return;
-        let batch: LogEntry[] = [];
+        const batch: LogEntry[] = [];
         try {
-          await searchHost(h, src, { keys: uuids, dirs, journald: src.journald, keep: (e) => e.ts >= from && e.ts <= to && e.service.startsWith('nova') && e.format === 'oslo' && !e.requestId && / \[-\] /.test(e.lines[0] ?? '') }, {
+          await searchHost(h, src, { keys: q.keys, dirs, ...(q.journald ? { journald: src.journald } : {}), ...(q.keep ? { keep: q.keep } : {}) }, {
             signal: opts.signal,
             sinceMs: opts.sinceMs,
-            contextLines: 0,
+            contextLines: q.contextLines ?? 0,
             timeoutMs: opts.searchTimeoutMs,
             refMs,
             emit: (e) => collectEntry(e, batch),
             warn,
           });
           if (batch.length) onEvent({ type: 'entries', host, entries: batch });
-          batch = [];
         } catch (e) {
           if (isCancelled(e) && opts.signal?.aborted) throw e;
           failHost(host, 0, e);
@@ -469,35 +468,23 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
     );
   }
 
-  async function searchLibvirt(libvirtKeys: CorrelationKey[], w: { fromUs: number; toUs: number }) {
+  /** The instance's context-less nova records (`[-]`) in the request's window (the libvirt folders excluded). */
+  function searchContextless(uuids: CorrelationKey[], w: { fromUs: number; toUs: number }) {
+    // nothing of the request happens before its first line; its driver's last words may come just after its last one
+    const from = w.fromUs;
+    const to = w.toUs + 2_000_000;
+    return searchEachHost({
+      keys: uuids,
+      dirsOf: (src) => src.dirs.filter((d) => !LIBVIRT_DIRS.some((l) => d === l || d.startsWith(`${l}/`))),
+      journald: true,
+      keep: (e) => e.ts >= from && e.ts <= to && e.service.startsWith('nova') && e.format === 'oslo' && !e.requestId && / \[-\] /.test(e.lines[0] ?? ''),
+    });
+  }
+
+  function searchLibvirt(libvirtKeys: CorrelationKey[], w: { fromUs: number; toUs: number }) {
     const from = w.fromUs - slackUs;
     const to = w.toUs + slackUs;
-    await Promise.all(
-      hosts.map(async (h) => {
-        const host = h.runner.host;
-        const src = detected.get(host);
-        if (!src || !status.get(host)!.ok) return;
-        const dirs = dirsWithin(LIBVIRT_DIRS, src.dirs);
-        if (!dirs.length) return;
-        let batch: LogEntry[] = [];
-        try {
-          await searchHost(h, src, { keys: libvirtKeys, dirs, keep: (e) => e.ts >= from && e.ts <= to }, {
-            signal: opts.signal,
-            sinceMs: opts.sinceMs,
-            contextLines: 0,
-            timeoutMs: opts.searchTimeoutMs,
-            refMs,
-            emit: (e) => collectEntry(e, batch),
-            warn,
-          });
-          if (batch.length) onEvent({ type: 'entries', host, entries: batch });
-          batch = [];
-        } catch (e) {
-          if (isCancelled(e) && opts.signal?.aborted) throw e;
-          failHost(host, 0, e);
-        }
-      }),
-    );
+    return searchEachHost({ keys: libvirtKeys, dirsOf: (src) => dirsWithin(LIBVIRT_DIRS, src.dirs), keep: (e) => e.ts >= from && e.ts <= to });
   }
 
   if (!isRequestQuery) await searchFrontends();
@@ -520,31 +507,7 @@ export async function correlate(query: CorrelationKey[], hosts: LogHost[], opts:
     if (!ids.length) return;
     for (const id of ids) searched.add(id);
     const idKeys: CorrelationKey[] = ids.map((value) => ({ kind: 'request', value }));
-    await Promise.all(
-      hosts.map(async (h) => {
-        const host = h.runner.host;
-        const src = detected.get(host);
-        if (!src || !status.get(host)!.ok) return;
-        const dirs = dirsWithin(FRONTEND_DIRS, src.dirs);
-        if (!dirs.length) return;
-        const batch: LogEntry[] = [];
-        try {
-          await searchHost(h, src, { keys: idKeys, dirs }, {
-            signal: opts.signal,
-            sinceMs: opts.sinceMs,
-            contextLines: opts.contextLines,
-            timeoutMs: opts.searchTimeoutMs,
-            refMs,
-            emit: (e) => collectEntry(e, batch),
-            warn,
-          });
-          if (batch.length) onEvent({ type: 'entries', host, entries: batch });
-        } catch (e) {
-          if (isCancelled(e) && opts.signal?.aborted) throw e;
-          failHost(host, 0, e);
-        }
-      }),
-    );
+    await searchEachHost({ keys: idKeys, dirsOf: (src) => dirsWithin(FRONTEND_DIRS, src.dirs), contextLines: opts.contextLines });
   }
 
   await libvirtDone;

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { MemoryLogger } from '../../../src/core/log';
-import { main } from '../../../src/cli/main';
 import type { OpenStackClient } from '../../../src/core/openstack/client';
 import type { Server } from '../../../src/core/openstack/types';
+import { runCli } from '../../support/cli';
 import { ensureLab, repoRoot } from '../../support/lab';
 import { connectLab, createServer, deleteServer, uniqueName } from './lab-cloud';
 
 /** The OpenStack CLI commands through main(), with captured output, against the lab. */
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const env = ensureLab();
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    log: new MemoryLogger(),
-    env: { OS_CLIENT_CONFIG_FILE: env.OS_CLIENT_CONFIG_FILE },
-    cwd: repoRoot,
-  });
-  return { code, out, err };
+  return runCli(args, { env: { OS_CLIENT_CONFIG_FILE: env.OS_CLIENT_CONFIG_FILE }, cwd: repoRoot });
 }
 
 describe('openstack CLI commands against the lab', function () {

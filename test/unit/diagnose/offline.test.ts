@@ -2,25 +2,14 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../src/cli/main';
 import { BUILTIN_SIGNATURES } from '../../../src/core/diagnose/catalogue';
 import { diagnose } from '../../../src/core/diagnose/engine';
 import { gatherOffline } from '../../../src/core/diagnose/gather';
-import { MemoryLogger } from '../../../src/core/log';
 import { offlineHosts } from '../../../src/core/logs/offline';
+import { runCli } from '../../support/cli';
 import { sharedFixtures } from '../../support/lab';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    log: new MemoryLogger(),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(args);
 
 /**
  * Offline diagnosis over real logs nobody here wrote: two compute hosts of a RHEL-OSP cloud captured while its

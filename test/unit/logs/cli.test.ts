@@ -1,22 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { main } from '../../../src/cli/main';
-import { MemoryLogger } from '../../../src/core/log';
+import { runCli } from '../../support/cli';
 
 const labSample = join(__dirname, '..', '..', 'fixtures', 'logs', 'lab-sample');
 const labTimeline = join(__dirname, '..', '..', 'fixtures', 'timeline', 'lab');
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    log: new MemoryLogger(),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('cli: logs correlate', function () {
   this.timeout(30_000);
